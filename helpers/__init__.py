@@ -1,0 +1,163 @@
+"""Helpers for the hands-on deep-learning course.
+
+Import this package first in every notebook::
+
+    import helpers
+
+On import it turns TensorFlow's C++ log lines off (they must be set before
+TensorFlow loads, so the import has to come first), and it offers:
+
+- :func:`seed_everything` - one call that makes a notebook repeatable;
+- :func:`environment_report` - the versions and the device a notebook runs on;
+- :func:`record` - hands a notebook's headline numbers to the benchmark.
+
+The submodules (``datasets``, ``plotting``, ``widgets``, ``checks``) are
+imported by name, e.g. ``from helpers.datasets import load_mnist``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+from pathlib import Path
+from typing import Any
+
+# Must happen before TensorFlow is imported anywhere in the process:
+# 3 = errors only. setdefault lets a maintainer turn logs back on when debugging.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+__all__ = ["seed_everything", "environment_report", "record", "DEFAULT_SEED"]
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with the process's stderr (fd 2) sent to /dev/null.
+
+    A few lines (e.g. "Could not find cuda drivers") are written by TensorFlow's
+    C++ code *before* its logging reads TF_CPP_MIN_LOG_LEVEL, and Jupyter copies
+    fd 2 into the notebook. Python errors still surface: they are raised after
+    fd 2 is restored.
+    """
+    import sys
+
+    if "tensorflow" in sys.modules:
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (some IDEs): import normally
+        import tensorflow  # noqa: F401
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _in_notebook_kernel() -> bool:
+    import sys
+
+    return "ipykernel" in sys.modules
+
+
+# In a notebook TensorFlow is needed anyway, so load it now, quietly. Scripts and
+# the datasets command line stay fast: they import TensorFlow only if they use it.
+if _in_notebook_kernel():
+    _import_tensorflow_quietly()
+
+DEFAULT_SEED = 42
+
+
+def seed_everything(seed: int = DEFAULT_SEED, deterministic: bool = True) -> int:
+    """Seed Python, NumPy and TensorFlow/Keras so a notebook re-runs identically.
+
+    ``keras.utils.set_random_seed`` seeds Python's ``random``, NumPy and the
+    backend. With ``deterministic=True`` TensorFlow is also asked to pick
+    deterministic kernels, so two runs on the same machine give the same
+    weights, not merely similar ones (this is what lets CI compare outputs).
+
+    Returns the seed, so a notebook can print what it used.
+    """
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(
+            f"seed_everything() needs a non-negative whole number, got {seed!r}. "
+            "Pass an int such as 42."
+        )
+    random.seed(seed)
+    import keras  # imported here so that `import helpers` stays fast
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    return seed
+
+
+def environment_report() -> dict[str, str]:
+    """Return (and print) the versions and the compute device in use.
+
+    The device line says ``CPU`` or names the GPUs TensorFlow can see, so a
+    learner can tell at a glance why a chapter runs slower or faster than the
+    times quoted in the course.
+    """
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    report = {
+        "Python": platform.python_version(),
+        "TensorFlow": tf.__version__,
+        "Keras": keras.__version__,
+        "NumPy": np.__version__,
+        "Keras backend": keras.backend.backend(),
+        "Device": f"GPU x{len(gpus)}" if gpus else "CPU only",
+    }
+    width = max(len(k) for k in report)
+    for key, value in report.items():
+        print(f"{key:<{width}}  {value}")
+    return report
+
+
+def _notebook_name() -> str:
+    """Best guess at the running notebook's name, for :func:`record`."""
+    explicit = os.environ.get("COURSE_NOTEBOOK")
+    if explicit:
+        return explicit
+    # Set by VS Code and by recent ipykernel versions when run from JupyterLab.
+    for var in ("JPY_SESSION_NAME", "__vsc_ipynb_file__"):
+        value = os.environ.get(var)
+        if value:
+            return Path(value).stem
+    return "unknown"
+
+
+def record(name: str, value: Any) -> None:
+    """Record a notebook's headline number for the benchmark.
+
+    When the environment variable ``COURSE_METRICS_FILE`` names a file, one
+    JSON line ``{"notebook": ..., "name": ..., "value": ...}`` is appended to
+    it. Otherwise nothing happens and nothing is printed, so a learner never
+    sees it. NumPy scalars are converted to plain Python numbers.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"record() needs a non-empty metric name, got {name!r}.")
+    if hasattr(value, "item"):  # NumPy / TensorFlow scalars
+        value = value.item()
+    try:
+        line = json.dumps({"notebook": _notebook_name(), "name": name, "value": value})
+    except TypeError:
+        raise TypeError(
+            f"record({name!r}, ...) can only store numbers, strings, lists and dicts; "
+            f"got a {type(value).__name__}. Convert it first, e.g. float(value)."
+        ) from None
+    target = os.environ.get("COURSE_METRICS_FILE")
+    if not target:
+        return
+    with open(target, "a", encoding="utf-8") as fh:
+        fh.write(line + "\n")

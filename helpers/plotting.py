@@ -1,0 +1,207 @@
+"""Plots the notebooks use more than once: training curves, image grids,
+confusion matrices and activation functions.
+
+Every function draws on a new figure (or the ``ax`` you pass), returns the
+matplotlib ``Figure`` and leaves showing it to Jupyter.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = [
+    "history_dict",
+    "history_series",
+    "plot_history",
+    "plot_curves",
+    "show_images",
+    "plot_confusion_matrix",
+    "plot_function",
+]
+
+# Old Keras (and TF 1.x tutorials) wrote "acc"; Keras 2.3+ and 3 write "accuracy".
+_ALIASES = {"acc": "accuracy", "val_acc": "val_accuracy"}
+
+
+def history_dict(history: Any) -> dict[str, list[float]]:
+    """The ``{metric: [value per epoch]}`` dict of a Keras ``History`` or a plain dict."""
+    data = getattr(history, "history", history)
+    if not isinstance(data, Mapping):
+        raise TypeError(
+            "Expected what model.fit() returns (a History object) or its .history dict, "
+            f"got a {type(history).__name__}."
+        )
+    return {str(k): list(v) for k, v in data.items()}
+
+
+def history_series(history: Any, key: str) -> list[float]:
+    """One metric's values per epoch, accepting ``acc``/``accuracy`` either way.
+
+    A key the history does not have raises a ``KeyError`` whose message lists
+    the keys it does have (the classic typo is ``var_loss`` for ``val_loss``).
+    """
+    data = history_dict(history)
+    if key in data:
+        return data[key]
+    reverse = {v: k for k, v in _ALIASES.items()}
+    for alias in (_ALIASES.get(key), reverse.get(key)):
+        if alias and alias in data:
+            return data[alias]
+    close = difflib.get_close_matches(key, list(data), n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise KeyError(
+        f"The training history has no {key!r}. It has: {', '.join(sorted(data))}.{hint} "
+        "Validation metrics (val_...) only exist when fit() was given validation_data "
+        "or validation_split."
+    )
+
+
+def plot_history(
+    history: Any,
+    metrics: Sequence[str] = ("loss", "accuracy"),
+    title: str | None = None,
+) -> plt.Figure:
+    """Training against validation curves, one panel per metric.
+
+    ``history`` is what ``model.fit`` returns (or its ``.history`` dict).
+    Validation curves are drawn when the history has them. Epochs are
+    numbered from 1, as Keras prints them.
+    """
+    data = history_dict(history)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 3.6), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        train = history_series(data, metric)
+        epochs = np.arange(1, len(train) + 1)
+        ax.plot(epochs, train, "o-", ms=3, label=f"training {metric}")
+        try:
+            val = history_series(data, f"val_{metric}")
+        except KeyError:
+            val = None
+        if val is not None:
+            ax.plot(epochs, val, "s--", ms=3, label=f"validation {metric}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(
+    curves: Mapping[str, Sequence[float]],
+    ylabel: str,
+    title: str | None = None,
+    xlabel: str = "epoch",
+    ax: plt.Axes | None = None,
+) -> plt.Figure:
+    """Several named curves on one axis, e.g. validation loss per optimizer."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4))
+    else:
+        fig = ax.figure
+    for name, values in curves.items():
+        ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=3, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def show_images(
+    images: np.ndarray,
+    labels: Sequence[Any] | None = None,
+    class_names: Sequence[str] | None = None,
+    predictions: Sequence[int] | None = None,
+    probabilities: np.ndarray | None = None,
+    ncols: int = 10,
+    size: float = 1.3,
+) -> plt.Figure:
+    """A grid of grayscale images with their labels.
+
+    With ``predictions``, each title reads ``label -> prediction`` and wrong
+    predictions are red; with ``probabilities`` (one row of class
+    probabilities per image) the predicted class's probability is shown too.
+    """
+    images = np.asarray(images)
+    n = len(images)
+    if n == 0:
+        raise ValueError("show_images() got no images to show.")
+    ncols = min(ncols, n)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * 1.25 * nrows),
+                             squeeze=False)
+
+    def name(k: Any) -> str:
+        return str(class_names[int(k)]) if class_names is not None else str(k)
+
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        ax.imshow(images[i], cmap="gray_r")
+        if labels is None:
+            continue
+        title, color = name(labels[i]), "black"
+        if predictions is not None:
+            title = f"{name(labels[i])} -> {name(predictions[i])}"
+            if probabilities is not None:
+                title += f"\n{probabilities[i][int(predictions[i])]:.2f}"
+            color = "black" if int(predictions[i]) == int(labels[i]) else "red"
+        ax.set_title(title, fontsize=8, color=color)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(
+    y_true: Sequence[int],
+    y_pred: Sequence[int],
+    class_names: Sequence[str] | None = None,
+    title: str | None = None,
+) -> plt.Figure:
+    """Confusion matrix drawn by scikit-learn (rows: true class, columns: predicted)."""
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    ConfusionMatrixDisplay.from_predictions(
+        y_true, y_pred, display_labels=class_names, ax=ax, colorbar=False,
+        xticks_rotation=45 if class_names is not None else "horizontal",
+    )
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_function(
+    functions: Mapping[str, Callable[[np.ndarray], np.ndarray]],
+    x: np.ndarray | None = None,
+    title: str | None = None,
+    ax: plt.Axes | None = None,
+) -> plt.Figure:
+    """Plot one or more functions of x (activation functions and their derivatives)."""
+    if x is None:
+        x = np.linspace(-6, 6, 601)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    else:
+        fig = ax.figure
+    for label, f in functions.items():
+        ax.plot(x, f(x), label=label)
+    ax.axhline(0, color="gray", lw=0.5)
+    ax.axvline(0, color="gray", lw=0.5)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig

@@ -1,0 +1,84 @@
+"""Shared fixtures: tiny datasets in the Keras cache layout, written per test."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import datasets
+
+
+def _write_idx(path: Path, array: np.ndarray) -> None:
+    """Write an IDX file (the MNIST/Fashion-MNIST format), gzipped."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if array.ndim == 1:
+        header = struct.pack(">II", 2049, len(array))
+    else:
+        header = struct.pack(">IIII", 2051, *array.shape)
+    with gzip.open(path, "wb") as fh:
+        fh.write(header + array.astype(np.uint8).tobytes())
+
+
+def make_tiny_data(folder: Path, seed: int = 0) -> Path:
+    """Write small MNIST, Fashion-MNIST and IMDB files to `folder` (Keras layout)."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        folder / "mnist.npz",
+        x_train=rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
+        y_train=rng.integers(0, 10, 12, dtype=np.uint8),
+        x_test=rng.integers(0, 256, (5, 28, 28), dtype=np.uint8),
+        y_test=rng.integers(0, 10, 5, dtype=np.uint8),
+    )
+    fm = folder / "fashion-mnist"
+    _write_idx(fm / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (9, 28, 28)))
+    _write_idx(fm / "train-labels-idx1-ubyte.gz", rng.integers(0, 10, 9))
+    _write_idx(fm / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (4, 28, 28)))
+    _write_idx(fm / "t10k-labels-idx1-ubyte.gz", rng.integers(0, 10, 4))
+
+    def reviews(n):
+        out = np.empty(n, dtype=object)
+        for i in range(n):
+            out[i] = [int(w) for w in rng.integers(1, 12, rng.integers(1, 9))]
+        return out
+
+    np.savez(
+        folder / "imdb.npz",
+        x_train=reviews(15),
+        y_train=rng.integers(0, 2, 15),
+        x_test=reviews(11),
+        y_test=rng.integers(0, 2, 11),
+    )
+    words = ["the", "and", "a", "of", "to", "is", "br", "in", "it", "movie", "good"]
+    (folder / "imdb_word_index.json").write_text(
+        json.dumps({w: i + 1 for i, w in enumerate(words)}), encoding="utf-8"
+    )
+    return folder
+
+
+@pytest.fixture()
+def isolated(tmp_path, monkeypatch):
+    """No COURSE_* variables, an empty repo data/ folder, a fresh word-index cache."""
+    for var in ("COURSE_DATA_DIR", "COURSE_DATA_MIRROR", "COURSE_METRICS_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    repo_data = tmp_path / "repo-data"
+    monkeypatch.setattr(datasets, "REPO_DATA_DIR", repo_data)
+    datasets._word_index_cached.cache_clear()
+    datasets._reverse_index.cache_clear()
+    yield tmp_path
+    datasets._word_index_cached.cache_clear()
+    datasets._reverse_index.cache_clear()
+
+
+@pytest.fixture()
+def tiny_dir(isolated, monkeypatch):
+    """Tiny data in a folder that COURSE_DATA_DIR points at, with SHA256SUMS."""
+    folder = make_tiny_data(isolated / "course-data")
+    datasets.write_sums(folder)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
+    return folder

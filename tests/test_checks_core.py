@@ -1,0 +1,47 @@
+"""helpers.checks: the feedback engine itself (chapter checks are tested with their chapter)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers import checks
+
+
+def relu(x):
+    return np.maximum(x, 0)
+
+
+def test_function_check_passes_and_fails_with_specifics():
+    assert checks.check_function(relu, relu, [-1, 0, 2], "relu").ok
+    bad = checks.check_function(np.abs, relu, [-1, 0, 2], "relu")
+    assert not bad.ok and "`relu(-1)` gave 1, expected 0" in bad.message
+    assert repr(bad).startswith("[try again]")
+
+
+def test_function_check_handles_unfinished_and_broken_code():
+    assert not checks.check_function(None, relu, [1], "relu").attempted
+
+    def todo(x):
+        raise NotImplementedError
+
+    assert not checks.check_function(todo, relu, [1], "relu").attempted
+    assert "forget `return`" in checks.check_function(lambda x: None, relu, [1], "relu").message
+    assert "raised ZeroDivisionError" in checks.check_function(lambda x: 1 / 0, relu, [1],
+                                                               "relu").message
+    assert "shape" in checks.check_function(lambda x: x.sum(), relu, [1, 2], "relu").message
+    assert "should be a function" in checks.check_function(3, relu, [1], "relu").message
+
+
+def test_value_check_recognises_named_mistakes():
+    hints = {"the sign is flipped.": lambda v: np.isclose(v, -0.25)}
+    assert checks.check_value(0.25, 0.25, "grad").ok
+    assert "sign is flipped" in checks.check_value(-0.25, 0.25, "grad", hints=hints).message
+    assert "not right yet" in checks.check_value(3.0, 0.25, "grad", hints=hints).message
+    assert "should be a number" in checks.check_value("x", 0.25, "grad").message
+    assert not checks.check_value(..., 0.25, "grad").attempted
+
+
+def test_choice_check_explains_the_wrong_choice():
+    expl = {"a": "Right: sigmoid.", "b": "Softmax is for several classes."}
+    assert checks.check_choice("a", "a", "q", expl).ok
+    assert "Softmax is for several classes" in checks.check_choice("b", "a", "q", expl).message

@@ -1,0 +1,80 @@
+"""helpers.plotting: history keys (acc/accuracy, typos), and that each plot draws."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import plotting  # noqa: E402
+
+NEW = {"loss": [1.0, 0.5], "accuracy": [0.5, 0.8], "val_loss": [1.1, 0.7],
+       "val_accuracy": [0.4, 0.7]}
+OLD = {"loss": [1.0, 0.5], "acc": [0.5, 0.8], "val_loss": [1.1, 0.7], "val_acc": [0.4, 0.7]}
+
+
+class FakeHistory:
+    def __init__(self, history):
+        self.history = history
+
+
+@pytest.mark.parametrize("data", [NEW, OLD])
+@pytest.mark.parametrize("key", ["acc", "accuracy"])
+def test_either_accuracy_spelling_works(data, key):
+    assert plotting.history_series(FakeHistory(data), key) == [0.5, 0.8]
+    assert plotting.history_series(data, "val_" + key) == [0.4, 0.7]
+
+
+def test_typo_lists_the_keys_and_suggests_the_fix():
+    with pytest.raises(KeyError) as info:
+        plotting.history_series(NEW, "var_loss")
+    message = str(info.value)
+    assert "has no 'var_loss'" in message
+    assert "accuracy, loss, val_accuracy, val_loss" in message
+    assert "Did you mean 'val_loss'?" in message
+
+
+def test_plot_history_rejects_non_histories():
+    with pytest.raises(TypeError, match="History object"):
+        plotting.plot_history([0.1, 0.2])
+
+
+@pytest.mark.parametrize("data", [NEW, OLD])
+def test_plot_history_draws_train_and_validation(data):
+    fig = plotting.plot_history(FakeHistory(data))
+    assert len(fig.axes) == 2
+    assert [len(ax.lines) for ax in fig.axes] == [2, 2]
+    np.testing.assert_array_equal(fig.axes[0].lines[0].get_xdata(), [1, 2])
+    plt.close(fig)
+
+
+def test_plot_history_without_validation():
+    fig = plotting.plot_history({"loss": [3, 2, 1]}, metrics=["loss"])
+    assert len(fig.axes[0].lines) == 1
+    plt.close(fig)
+
+
+def test_show_images_marks_wrong_predictions_red():
+    images = np.zeros((3, 28, 28))
+    fig = plotting.show_images(images, labels=[1, 2, 3], predictions=[1, 0, 3],
+                               probabilities=np.eye(4)[[1, 0, 3]], ncols=3)
+    titles = [ax.title for ax in fig.axes]
+    assert titles[0].get_text() == "1 -> 1\n1.00"
+    assert matplotlib.colors.to_hex(titles[1].get_color()) == "#ff0000"
+    with pytest.raises(ValueError, match="no images"):
+        plotting.show_images(np.zeros((0, 28, 28)))
+    plt.close("all")
+
+
+def test_confusion_matrix_and_functions_and_curves():
+    fig = plotting.plot_confusion_matrix([0, 1, 1], [0, 1, 0], class_names=["a", "b"])
+    assert fig.axes[0].get_xlabel() == "Predicted label"
+    fig = plotting.plot_function({"relu": lambda x: np.maximum(x, 0)})
+    assert fig.axes[0].lines[0].get_ydata().min() == 0
+    fig = plotting.plot_curves({"sgd": [1, 0.5], "adam": [0.8, 0.3]}, ylabel="val loss")
+    assert len(fig.axes[0].lines) == 2
+    plt.close("all")
