@@ -32,6 +32,7 @@ import gzip
 import hashlib
 import http.client
 import http.server
+import io
 import json
 import os
 import re
@@ -363,65 +364,79 @@ def load_fashion_mnist():
 # --------------------------------------------------------------------------
 
 
-def _load_pickled_npz(path: Path) -> dict[str, np.ndarray]:
-    """Read the ragged IMDB arrays, with Keras' restricted unpickler when available."""
+def _npz_member_reader(path: Path):
+    """Return ``read(name)`` that loads one array of an .npz at a time.
+
+    Uses Keras' restricted unpickler (it only rebuilds NumPy arrays, so a
+    crafted file cannot run code) when available, else NumPy. Reading one
+    member at a time keeps only one split's Python lists in memory at once.
+    """
     try:
-        from keras.src.datasets.npz_utils import load_npz
-    except ImportError:  # older or newer Keras layout: fall back to NumPy
-        with np.load(path, allow_pickle=True) as f:
-            return {key: f[key] for key in f.files}
-    f = load_npz(path)
-    return {key: f[key] for key in ("x_train", "y_train", "x_test", "y_test")}
+        from keras.src.datasets.npz_utils import load_npy_member
+    except ImportError:  # another Keras layout: NumPy's lazy NpzFile
+        archive = np.load(path, allow_pickle=True)
+        return lambda name: archive[name]
+
+    def read(name: str) -> np.ndarray:
+        with zipfile.ZipFile(path) as archive, archive.open(f"{name}.npy") as raw:
+            return load_npy_member(io.BytesIO(raw.read()))
+
+    return read
 
 
-def _imdb_arrays(raw, num_words, skip_top, maxlen, seed, start_char, oov_char, index_from):
-    """Keras' ``imdb.load_data`` processing, step for step, on already-read arrays."""
-    x_train, labels_train = raw["x_train"], raw["y_train"]
-    x_test, labels_test = raw["x_test"], raw["y_test"]
+def _imdb_arrays(read, num_words, skip_top, maxlen, seed, start_char, oov_char, index_from):
+    """Keras' ``imdb.load_data`` processing, with the same result in far less memory.
 
+    Keras builds three full copies of ~12 million Python ints (about 1.2 GB at
+    peak). Here each review becomes a small NumPy array as soon as it is read
+    (its Python list is dropped), and the returned lists share one int object
+    per distinct value. Values, order, dtypes and errors are Keras' own; the
+    tests compare the two loaders.
+    """
     rng = np.random.RandomState(seed)
-    indices = np.arange(len(x_train))
-    rng.shuffle(indices)
-    x_train, labels_train = x_train[indices], labels_train[indices]
-    indices = np.arange(len(x_test))
-    rng.shuffle(indices)
-    x_test, labels_test = x_test[indices], labels_test[indices]
+    splits = []
+    for split in ("train", "test"):
+        raw_x, labels = read(f"x_{split}"), read(f"y_{split}")
+        indices = np.arange(len(raw_x))
+        rng.shuffle(indices)  # same draws, in the same order, as Keras
+        seqs = []
+        for i in indices:
+            seq = np.asarray(raw_x[i], dtype=np.int64)
+            raw_x[i] = None  # free the Python list now
+            if start_char is not None:
+                seq = np.concatenate(([start_char], seq + index_from))
+            elif index_from:
+                seq = seq + index_from
+            seqs.append(seq)
+        del raw_x
+        labels = labels[indices]
+        if maxlen:
+            keep = [j for j, seq in enumerate(seqs) if len(seq) < maxlen]
+            seqs, labels = [seqs[j] for j in keep], labels[keep]
+        splits.append((seqs, labels))
 
-    if start_char is not None:
-        x_train = [[start_char] + [w + index_from for w in x] for x in x_train]
-        x_test = [[start_char] + [w + index_from for w in x] for x in x_test]
-    elif index_from:
-        x_train = [[w + index_from for w in x] for x in x_train]
-        x_test = [[w + index_from for w in x] for x in x_test]
-    else:
-        x_train = [list(x) for x in x_train]
-        x_test = [list(x) for x in x_test]
-
-    if maxlen:
-        keep = [i for i, x in enumerate(x_train) if len(x) < maxlen]
-        x_train, labels_train = [x_train[i] for i in keep], [labels_train[i] for i in keep]
-        keep = [i for i, x in enumerate(x_test) if len(x) < maxlen]
-        x_test, labels_test = [x_test[i] for i in keep], [labels_test[i] for i in keep]
-        if not x_train or not x_test:
-            raise ValueError(
-                f"After filtering for sequences shorter than maxlen={maxlen}, no sequence "
-                "was kept. Increase maxlen."
-            )
-
-    xs = x_train + x_test
-    labels = np.concatenate([labels_train, labels_test])
+    if maxlen and not (splits[0][0] and splits[1][0]):
+        raise ValueError(
+            f"After filtering for sequences shorter than maxlen={maxlen}, no sequence "
+            "was kept. Increase maxlen."
+        )
     if not num_words:
-        num_words = max(max(x) for x in xs)
-    if oov_char is not None:
-        xs = [[w if skip_top <= w < num_words else oov_char for w in x] for x in xs]
-    else:
-        xs = [[w for w in x if skip_top <= w < num_words] for x in xs]
+        num_words = max(int(seq.max()) for seqs, _ in splits for seq in seqs)
 
-    idx = len(x_train)
-    return (
-        (np.array(xs[:idx], dtype="object"), labels[:idx]),
-        (np.array(xs[idx:], dtype="object"), labels[idx:]),
-    )
+    def clip(seq: np.ndarray) -> np.ndarray:
+        inside = (seq >= skip_top) & (seq < num_words)
+        return np.where(inside, seq, oov_char) if oov_char is not None else seq[inside]
+
+    clipped = [[clip(seq) for seq in seqs] for seqs, _ in splits]
+    top = max([0] + [int(seq.max()) for seqs in clipped for seq in seqs if len(seq)])
+    ints = list(range(top + 1))  # one shared Python int per value
+    result = []
+    for seqs, (_, labels) in zip(clipped, splits, strict=True):
+        xs = np.empty(len(seqs), dtype="object")
+        for j, seq in enumerate(seqs):
+            xs[j] = [ints[w] for w in seq.tolist()]
+        result.append((xs, labels))
+    return result[0], result[1]
 
 
 def load_imdb(
@@ -457,10 +472,11 @@ def load_imdb(
     else:
         path = folder / "imdb.npz"
         try:
-            raw = _load_pickled_npz(path)
+            result = _imdb_arrays(_npz_member_reader(path), **kwargs)
         except _READ_ERRORS as err:
+            if isinstance(err, ValueError) and "Increase maxlen" in str(err):
+                raise
             raise _corrupt_error(path, label, err) from None
-        result = _imdb_arrays(raw, **kwargs)
     _announce("IMDB", len(result[0][0]), len(result[1][0]), label, "reviews")
     return result
 

@@ -81,3 +81,23 @@ def test_quiet_import_keeps_tensorflow_start_up_lines_out():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stderr == ""
+
+
+def test_peak_memory_grows_with_a_big_allocation():
+    before = helpers.peak_memory_mb()
+    block = np.ones(40 * 2**20 // 8)  # 40 MB, touched
+    after = helpers.peak_memory_mb()
+    assert before > 10 and after >= before
+    assert after - before >= 30 or before > 200  # a large earlier peak may already cover it
+    del block
+
+
+def _glibc() -> bool:
+    try:
+        return sys.platform.startswith("linux") and "glibc" in os.confstr("CS_GNU_LIBC_VERSION")
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def test_limit_malloc_growth_applies_exactly_on_glibc():
+    assert helpers.limit_malloc_growth() is _glibc()
