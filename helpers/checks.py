@@ -236,8 +236,9 @@ def check_multi_hot(multi_hot: Any) -> Feedback:
                                    f"expected (number of sequences, num_words) = {want.shape}.")
         if got.max() > 1:
             return Feedback(False, f"`{name}({sequences}, {num_words})` has a value "
-                                   f"{got.max():g}: a word repeated in a review must still give "
-                                   "1 (multi-hot marks presence), not a count. Assign 1, do not add.")
+                                   f"{got.max():g}: a word repeated in a review must still "
+                                   "give 1 (multi-hot marks presence), not a count. Assign 1, "
+                                   "do not add.")
         if not np.array_equal(got, want):
             row = int(np.flatnonzero((got != want).any(axis=1))[0])
             return Feedback(False, f"row {row} (sequence {sequences[row]}) should be "
