@@ -263,3 +263,159 @@ def check_binary_output(answer: Any) -> Feedback:
         "Dense(1)": "without an activation the output is any real number, not a probability "
                     "(unless the loss is told from_logits=True).",
     })
+
+
+# --------------------------------------------------------------------------
+# Chapter 5: Fashion-MNIST, dropout and callbacks
+# --------------------------------------------------------------------------
+
+
+def check_callbacks(callbacks: Any) -> Feedback:
+    """Ex. 5.1: a checkpoint of the best model and early stopping that restores it."""
+    name = "callbacks"
+    if _is_placeholder(callbacks):
+        return _not_attempted(name)
+    import keras
+
+    if not isinstance(callbacks, (list, tuple)):
+        return Feedback(False, f"`{name}` should be a list of callbacks, got a "
+                               f"{type(callbacks).__name__}.")
+    checkpoints = [c for c in callbacks if isinstance(c, keras.callbacks.ModelCheckpoint)]
+    stoppers = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
+    if not checkpoints:
+        return Feedback(False, "there is no keras.callbacks.ModelCheckpoint in the list.")
+    if not stoppers:
+        return Feedback(False, "there is no keras.callbacks.EarlyStopping in the list.")
+    ckpt, stop = checkpoints[0], stoppers[0]
+    if not str(ckpt.filepath).endswith(".keras"):
+        return Feedback(False, f"the checkpoint path {ckpt.filepath!r} should end in .keras: "
+                               "the native format, which keeps the optimizer state (.h5 is "
+                               "legacy, and chapter 3 shows how it can swap the optimizer).")
+    if not ckpt.save_best_only:
+        return Feedback(False, "the checkpoint saves every epoch; pass save_best_only=True to "
+                               "keep only the best one.")
+    for cb, label in ((ckpt, "ModelCheckpoint"), (stop, "EarlyStopping")):
+        if cb.monitor != "val_loss":
+            return Feedback(False, f"{label} watches {cb.monitor!r}; watch 'val_loss' so the "
+                                   "validation set, not the training set, decides.")
+    if stop.patience != 2:
+        return Feedback(False, f"EarlyStopping has patience={stop.patience}; the exercise asks "
+                               "for 2 epochs without improvement.")
+    if not stop.restore_best_weights:
+        return Feedback(False, "EarlyStopping stops, but keeps the weights of the *last* epoch; "
+                               "pass restore_best_weights=True.")
+    return Feedback(True, "a best-only .keras checkpoint and early stopping (patience 2) that "
+                          "restores the best weights, both watching val_loss.")
+
+
+def check_dropout_values(answer: Any) -> Feedback:
+    """Ex. 5.2: values of Dropout(0.5) applied to ones, in training."""
+    return check_choice(answer, "0 and 2", "answer_dropout", {
+        "0 and 2": "Dropped units give 0; the kept ones are divided by (1 - 0.5), so the average "
+                   "output stays 1, as it is at inference.",
+        "0 and 1": "the kept units are scaled up by 1 / (1 - rate) during training, so that the "
+                   "expected output equals the inference output.",
+        "0.5 only": "dropout does not multiply everything by 0.5; it zeroes some units and "
+                    "scales up the rest.",
+        "1 only": "that is what happens at inference (training=False), not in training.",
+    })
+
+
+def check_saved_format(answer: Any) -> Feedback:
+    """Ex. 5.3: which file lets you resume training where you left off."""
+    return check_choice(answer, ".keras", "answer_format", {
+        ".keras": "The .keras file holds the architecture, the weights and the optimizer state.",
+        ".weights.h5": "a .weights.h5 file holds variables but not the architecture or the "
+                       "compile settings: you must rebuild and compile the same model in code "
+                       "first, and Keras only restores the optimizer's variables into an "
+                       "optimizer that is already built (otherwise it warns and skips them).",
+    })
+
+
+# --------------------------------------------------------------------------
+# Chapters 1 and 2: neurons, activations, backpropagation
+# --------------------------------------------------------------------------
+
+_TEST_INPUTS = np.array([-3.0, -1.5, -0.2, 0.0, 0.1, 0.7, 2.0, 5.0])
+
+
+def _activation(name: str):
+    from helpers.widgets import ACTIVATIONS
+
+    return ACTIVATIONS[name]
+
+
+def check_relu(relu: Any, name: str = "my_relu") -> Feedback:
+    """Ex. 1.1a: ReLU in NumPy, element by element."""
+    return check_function(relu, _activation("relu")[0], _TEST_INPUTS, name,
+                          hint="ReLU is max(0, z): np.maximum(z, 0) works on whole arrays.")
+
+
+def check_relu_derivative(relu_derivative: Any, name: str = "my_relu_derivative") -> Feedback:
+    """Ex. 1.1b: the derivative of ReLU (taken as 0 at z = 0, as Keras does)."""
+    return check_function(relu_derivative, _activation("relu")[1], _TEST_INPUTS, name,
+                          hint="The slope is 1 where z > 0 and 0 elsewhere (use 0 at z = 0).")
+
+
+# The exercise neuron of chapter 1: inputs, weights, bias.
+EX_NEURON = {"x": [0.5, -1.0, 2.0], "w": [0.4, 0.3, -0.1], "b": 0.2}
+
+
+def check_neuron_output(answer: Any) -> Feedback:
+    """Ex. 1.2: sigmoid output of the exercise neuron."""
+    x, w, b = (np.array(EX_NEURON[k], dtype=float) for k in ("x", "w", "b"))
+    z = float(w @ x + b)
+    y = float(1 / (1 + np.exp(-z)))
+    return check_value(answer, y, "answer_y", atol=1e-3, hints={
+        "that is z, the weighted sum; apply the sigmoid to it.": lambda v: abs(v - z) < 1e-3,
+        "the bias is missing: z = w . x + b.":
+            lambda v: abs(v - 1 / (1 + np.exp(-(z - float(b))))) < 1e-3,
+        "that is sigmoid(-z): the sigmoid is 1 / (1 + exp(-z)).":
+            lambda v: abs(v - (1 - y)) < 1e-3,
+    })
+
+
+def check_layer_params(answer: Any) -> Feedback:
+    """Ex. 1.3: parameters of Dense(3) on 4 inputs."""
+    return check_value(answer, 4 * 3 + 3, "answer_layer_params", atol=0, hints={
+        "that counts only the weights; add one bias per unit.": lambda v: v == 12,
+        "one bias per *unit* (3), not per input.": lambda v: v == 16,
+    })
+
+
+# The exercise of chapter 2: one sigmoid neuron, squared error L = (y - t)^2.
+EX_GRADIENT = {"x": 1.5, "w": 0.8, "b": -0.2, "t": 1.0}
+
+
+def check_gradient(answer: Any) -> Feedback:
+    """Ex. 2.1: dL/dw for y = sigmoid(w x + b), L = (y - t)^2."""
+    x, w, b, t = (EX_GRADIENT[k] for k in ("x", "w", "b", "t"))
+    y = 1 / (1 + np.exp(-(w * x + b)))
+    right = 2 * (y - t) * y * (1 - y) * x
+    return check_value(answer, right, "answer_grad", atol=1e-4, hints={
+        "the sign is flipped: dL/dy = 2 (y - t), and y < t here, so it is negative.":
+            lambda v: abs(v + right) < 1e-4,
+        "the factor 2 from the square is missing: d/dy (y - t)^2 = 2 (y - t).":
+            lambda v: abs(v - right / 2) < 1e-4,
+        "the sigmoid's derivative y (1 - y) is missing from the chain.":
+            lambda v: abs(v - 2 * (y - t) * x) < 1e-4,
+        "the last link is missing: dz/dw = x.": lambda v: abs(v - right / x) < 1e-4,
+    })
+
+
+def check_sigmoid_derivative(sigmoid_derivative: Any,
+                             name: str = "my_sigmoid_derivative") -> Feedback:
+    """Ex. 2.2: the sigmoid's derivative, sigma(z) (1 - sigma(z))."""
+    return check_function(sigmoid_derivative, _activation("sigmoid")[1], _TEST_INPUTS, name,
+                          hint="Write it through the sigmoid itself: s = sigmoid(z); s * (1 - s).")
+
+
+def check_learning_rate_choice(answer: Any) -> Feedback:
+    """Ex. 2.3: what a too-large learning rate does on L(w) = (w - 2)^2."""
+    return check_choice(answer, "diverges", "answer_lr", {
+        "diverges": "Each step overshoots the minimum by more than it started from, so the "
+                    "loss grows without bound.",
+        "converges slowly": "that is a too-*small* learning rate: tiny steps.",
+        "converges in one step": "only lr = 0.5 does that on this parabola (w jumps straight to 2).",
+        "stops moving": "gradient descent stops only where the gradient is 0, at the minimum.",
+    })
