@@ -416,6 +416,6 @@ def check_learning_rate_choice(answer: Any) -> Feedback:
         "diverges": "Each step overshoots the minimum by more than it started from, so the "
                     "loss grows without bound.",
         "converges slowly": "that is a too-*small* learning rate: tiny steps.",
-        "converges in one step": "only lr = 0.5 does that on this parabola (w jumps straight to 2).",
+        "converges in one step": "only lr = 0.5 does that on this parabola (w jumps to 2 at once).",
         "stops moving": "gradient descent stops only where the gradient is 0, at the minimum.",
     })
