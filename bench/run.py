@@ -1,0 +1,316 @@
+"""Benchmark the course: wall time, peak kernel memory and headline numbers of every notebook,
+beside the source material's recipes (``bench/baselines``).
+
+    python3 course.py bench                 # everything: notebooks + both baselines
+    python3 course.py bench --check         # ... and exit 1 if a notebook is over budget
+    python3 course.py bench --only 03 04    # some notebooks (baselines run beside 03 and 04)
+    python3 course.py bench --no-baselines
+    python3 course.py bench --publish       # also update bench/published.json + the README
+
+Each notebook is executed top to bottom in a fresh kernel, as CI does. Its peak
+memory is the kernel process's own ``ru_maxrss``, read in that kernel after the
+last cell, so nothing is sampled or missed. Headline numbers come from
+``helpers.record`` through ``COURSE_METRICS_FILE``. Results go to
+``bench/results/`` (not committed): a Markdown table, a JSON file with the
+machine and library versions, and a PNG plot of time and memory per notebook.
+
+This is a benchmark, not a test: timings are noisy, so compare ratios measured
+in one run, and run it on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+RESULTS = ROOT / "bench" / "results"
+PUBLISHED = ROOT / "bench" / "published.json"
+BASELINES = ROOT / "bench" / "baselines"
+
+# Budgets from COURSE_GUIDE.md (and the chapter issues): seconds, MB of peak kernel memory.
+BUDGETS = {"01": (60, 1024), "02": (60, 1024), "05": (180, 1536)}
+DEFAULT_BUDGET = (120, 1536)
+# Which baseline runs beside which chapter.
+PAIRS = {"03": "mnist_recipe", "04": "imdb_recipe"}
+
+_PEAK_CELL = (
+    "import json as _j, resource as _r, sys as _s\n"
+    "_p = _r.getrusage(_r.RUSAGE_SELF).ru_maxrss\n"
+    "print('__PEAK__' + _j.dumps(_p / 2**20 if _s.platform == 'darwin' else _p / 1024))"
+)
+
+
+def budget_for(key: str) -> tuple[int, int]:
+    return BUDGETS.get(key, DEFAULT_BUDGET)
+
+
+def run_notebook(path: Path, env: dict[str, str], timeout: int = 1800) -> dict:
+    """Execute one notebook in a fresh kernel; return time, peak memory and metrics."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(_PEAK_CELL))
+    with tempfile.TemporaryDirectory() as tmp:
+        metrics_file = Path(tmp) / "metrics.jsonl"
+        kernel_env = {**env, "COURSE_METRICS_FILE": str(metrics_file),
+                      "COURSE_NOTEBOOK": path.stem}
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}})
+        start = time.perf_counter()
+        error = None
+        try:
+            client.execute(env=kernel_env)  # passed on to the kernel it starts
+        except CellExecutionError as err:
+            error = str(err).strip().splitlines()[-1][:300]
+        seconds = time.perf_counter() - start
+        peak = None
+        for output in nb.cells[-1].get("outputs", []):
+            match = re.search(r"__PEAK__([\d.]+)", output.get("text", ""))
+            if match:
+                peak = float(match.group(1))
+        metrics = {}
+        if metrics_file.exists():
+            for line in metrics_file.read_text().splitlines():
+                item = json.loads(line)
+                metrics[item["name"]] = item["value"]
+    return {"seconds": seconds, "peak_mb": peak, "metrics": metrics, "error": error}
+
+
+def run_baseline(name: str, env: dict[str, str]) -> dict:
+    """Run a recipe script in a fresh Python; it prints one JSON line at the end."""
+    script = BASELINES / f"{name}.py"
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(script)], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    result = {"seconds": seconds, "peak_mb": None, "metrics": {}, "error": None}
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        result["error"] = f"exit {proc.returncode}: {tail[0][:300]}"
+        return result
+    data = json.loads(lines[-1])
+    result["peak_mb"] = data.pop("peak_mb")
+    result["metrics"] = data
+    return result
+
+
+def machine_info() -> dict:
+    import importlib.metadata as md
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import psutil
+
+        memory_gb = round(psutil.virtual_memory().total / 2**30, 1)
+    except ImportError:
+        memory_gb = None
+    versions = {}
+    for package in ("tensorflow", "keras", "numpy", "scikit-learn", "matplotlib", "nbclient"):
+        try:
+            versions[package] = md.version(package)
+        except md.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": memory_gb,
+        "gpu": bool(os.environ.get("CUDA_VISIBLE_DEVICES", "")),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": versions,
+        "data": "COURSE_DATA_DIR" if os.environ.get("COURSE_DATA_DIR") else "default lookup",
+    }
+
+
+def _fmt(value, spec: str, missing: str = "-") -> str:
+    return missing if value is None else format(value, spec)
+
+
+def markdown_table(rows: list[dict], ratios: list[dict], machine: dict) -> str:
+    lines = [
+        f"Machine: {machine['cores']} cores, {machine['memory_gb']} GB, {machine['cpu']}; "
+        f"Python {machine['python']}, TensorFlow {machine['versions']['tensorflow']}, "
+        f"Keras {machine['versions']['keras']}.",
+        "",
+        "| notebook | wall time (s) | peak memory (MB) | budget | headline | status |",
+        "|---|---:|---:|---|---|---|",
+    ]
+    for row in rows:
+        budget = f"{row['budget'][0]} s, {row['budget'][1]:,} MB" if row.get("budget") else "-"
+        headline = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                             for k, v in row["metrics"].items()) or "-"
+        lines.append(f"| {row['name']} | {_fmt(row['seconds'], '.1f')} | "
+                     f"{_fmt(row['peak_mb'], ',.0f')} | {budget} | {headline} | {row['status']} |")
+    if ratios:
+        lines += ["", "| chapter vs recipe | time ratio | memory ratio | chapter accuracy | "
+                      "recipe accuracy |", "|---|---:|---:|---:|---:|"]
+        for r in ratios:
+            lines.append(f"| {r['chapter']} vs {r['recipe']} | {_fmt(r['time_ratio'], '.2f')} | "
+                         f"{_fmt(r['memory_ratio'], '.2f')} | "
+                         f"{_fmt(r['chapter_accuracy'], '.4f')} | "
+                         f"{_fmt(r['recipe_accuracy'], '.4f')} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [r["name"] for r in rows]
+    colors = ["tab:gray" if r["kind"] == "recipe" else
+              ("tab:red" if r["status"] != "ok" else "tab:blue") for r in rows]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
+    for ax, key, label, index in ((axes[0], "seconds", "wall time (s)", 0),
+                                  (axes[1], "peak_mb", "peak memory (MB)", 1)):
+        values = [r[key] or 0 for r in rows]
+        ax.bar(range(len(rows)), values, color=colors)
+        for i, row in enumerate(rows):
+            if row.get("budget"):
+                ax.hlines(row["budget"][index], i - 0.4, i + 0.4, colors="k", linestyles="--")
+        ax.set_xticks(range(len(rows)), names, rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel(label)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_title("Time per notebook (dashed: budget; gray: source recipes)")
+    axes[1].set_title("Peak kernel memory (dashed: budget)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def publish(rows: list[dict], machine: dict, stamp: str) -> None:
+    """Write bench/published.json and the README's Timings table from this run."""
+    notebooks = {r["name"]: {"seconds": round(r["seconds"], 1), "peak_mb": round(r["peak_mb"])}
+                 for r in rows if r["kind"] == "notebook" and r["peak_mb"] is not None}
+    recipes = {r["name"]: {"seconds": round(r["seconds"], 1), "peak_mb": round(r["peak_mb"]),
+                           **{k: round(v, 4) for k, v in r["metrics"].items()
+                              if isinstance(v, float)}}
+               for r in rows if r["kind"] == "recipe" and r["peak_mb"] is not None}
+    data = {"measured": stamp, "machine": machine, "notebooks": notebooks, "recipes": recipes}
+    PUBLISHED.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    table = [
+        f"Measured {stamp[:10]} by `python3 course.py bench` on {machine['cores']} CPU cores "
+        f"({machine['cpu']}), {machine['memory_gb']} GB RAM, no GPU, with the offline data "
+        "(MNIST: a 5,000-image training sample). Time is wall time for a fresh kernel to run the "
+        "notebook top to bottom, including TensorFlow's start-up; memory is the kernel's peak.",
+        "",
+        "| notebook | time | peak memory |",
+        "|---|---:|---:|",
+    ]
+    table += [f"| {name} | {v['seconds']:.0f} s | {v['peak_mb']:,} MB |"
+              for name, v in notebooks.items()]
+    if recipes:
+        table += ["", "The source material's recipes, on the same machine and data:", "",
+                  "| recipe | time | peak memory | test accuracy |", "|---|---:|---:|---:|"]
+        table += [f"| {name} | {v['seconds']:.0f} s | {v['peak_mb']:,} MB | "
+                  f"{v.get('test_accuracy', float('nan')):.4f} |" for name, v in recipes.items()]
+    block = "<!-- timings:start -->\n" + "\n".join(table) + "\n<!-- timings:end -->"
+    if "<!-- timings:start -->" in text:
+        text = re.sub(r"<!-- timings:start -->.*?<!-- timings:end -->", lambda _: block, text,
+                      flags=re.S)
+        readme.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 course.py bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 when a notebook fails or is over its time/memory budget")
+    parser.add_argument("--only", nargs="+", metavar="NN", help="notebook numbers, e.g. 03 04")
+    parser.add_argument("--no-baselines", action="store_true", help="skip the recipe scripts")
+    parser.add_argument("--publish", action="store_true",
+                        help="write bench/published.json and the README's Timings table")
+    args = parser.parse_args(argv)
+
+    env = {**os.environ, "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if args.only:
+        paths = [p for p in paths if p.name[:2] in args.only]
+        if not paths:
+            print(f"No notebook matches {args.only}.", file=sys.stderr)
+            return 2
+    rows, ratios = [], []
+    for path in paths:
+        key = path.name[:2]
+        print(f"running {path.name} ...", flush=True)
+        result = run_notebook(path, env)
+        seconds_budget, mb_budget = budget_for(key)
+        over = []
+        if result["error"]:
+            over.append("FAILED")
+        if result["seconds"] > seconds_budget:
+            over.append("over time")
+        if result["peak_mb"] is not None and result["peak_mb"] > mb_budget:
+            over.append("over memory")
+        rows.append({"name": path.stem, "kind": "notebook", **result,
+                     "budget": (seconds_budget, mb_budget), "status": ", ".join(over) or "ok"})
+        print(f"  {result['seconds']:.1f} s, {_fmt(result['peak_mb'], ',.0f')} MB, "
+              f"{rows[-1]['status']}", flush=True)
+        recipe = PAIRS.get(key)
+        if recipe and not args.no_baselines:
+            print(f"running baseline {recipe} ...", flush=True)
+            base = run_baseline(recipe, env)
+            rows.append({"name": recipe, "kind": "recipe", **base, "budget": None,
+                         "status": "ok" if not base["error"] else "FAILED"})
+            print(f"  {base['seconds']:.1f} s, {_fmt(base['peak_mb'], ',.0f')} MB", flush=True)
+            ch_acc = result["metrics"].get("test_accuracy")
+            ratios.append({
+                "chapter": path.stem, "recipe": recipe,
+                "time_ratio": result["seconds"] / base["seconds"] if base["seconds"] else None,
+                "memory_ratio": (result["peak_mb"] / base["peak_mb"]
+                                 if result["peak_mb"] and base["peak_mb"] else None),
+                "chapter_accuracy": ch_acc,
+                "recipe_accuracy": base["metrics"].get("test_accuracy"),
+            })
+
+    machine = machine_info()
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    table = markdown_table(rows, ratios, machine)
+    report = {"measured": stamp, "machine": machine, "rows": rows, "ratios": ratios}
+    for name in (f"bench-{stamp}", "latest"):
+        (RESULTS / f"{name}.md").write_text(table, encoding="utf-8")
+        (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n",
+                                              encoding="utf-8")
+        plot(rows, RESULTS / f"{name}.png")
+    print()
+    print(table)
+    print(f"Wrote bench/results/bench-{stamp}.md, .json and .png (and latest.*).")
+    if args.publish:
+        publish(rows, machine, stamp)
+        print("Updated bench/published.json and the README's Timings table.")
+    bad = [r for r in rows if r["kind"] == "notebook" and r["status"] != "ok"]
+    if args.check and bad:
+        print(f"Budget check failed: {', '.join(r['name'] + ' (' + r['status'] + ')' for r in bad)}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Static checks of the committed notebooks: the things nbval cannot see for itself."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+KNOWN_MARKERS = {"NBVAL_IGNORE_OUTPUT", "NBVAL_CHECK_OUTPUT", "NBVAL_RAISES_EXCEPTION",
+                 "NBVAL_SKIP"}
+
+
+def _code_cells(path):
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [c for c in cells if c["cell_type"] == "code"]
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 6
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_nbval_markers_are_exact(path):
+    """nbval only honours a marker alone on its comment line; anything else is silently ignored."""
+    for cell in _code_cells(path):
+        for line in "".join(cell["source"]).splitlines():
+            if "NBVAL" in line:
+                assert line.strip().lstrip("#").strip() in KNOWN_MARKERS, (
+                    f"{path.name}: {line.strip()!r} is not a marker nbval recognises; put the "
+                    "marker alone on its line and the reason on the next")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_outputs_come_from_one_clean_run(path):
+    cells = [c for c in _code_cells(path) if "".join(c["source"]).strip()]
+    counts = [c["execution_count"] for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), f"{path.name}: re-run it top to bottom"
+    for cell in cells:
+        for out in cell["outputs"]:
+            assert out["output_type"] != "error", f"{path.name}: an error is committed"
+            text = "".join(out.get("text", ""))
+            assert not re.search(r"/(root|work|tmp|home|Users)/\S+", text), \
+                f"{path.name}: a machine path in a committed output: {text[:120]!r}"
+            assert not re.search(r"\d+m?s/step|ETA:", text), f"{path.name}: a progress bar"
+            if out.get("name") == "stderr":
+                raise AssertionError(f"{path.name}: stderr in a committed output: {text[:200]!r}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_helpers_is_imported_first(path):
+    first = "".join(_code_cells(path)[0]["source"])
+    code = [ln for ln in first.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    assert code[0].startswith("import helpers"), f"{path.name}: `import helpers` must come first"
