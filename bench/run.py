@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             })
 
     machine = machine_info()
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
     RESULTS.mkdir(parents=True, exist_ok=True)
     table = markdown_table(rows, ratios, machine)
     report = {"measured": stamp, "machine": machine, "rows": rows, "ratios": ratios}
@@ -306,8 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         print("Updated bench/published.json and the README's Timings table.")
     bad = [r for r in rows if r["kind"] == "notebook" and r["status"] != "ok"]
     if args.check and bad:
-        print(f"Budget check failed: {', '.join(r['name'] + ' (' + r['status'] + ')' for r in bad)}",
-              file=sys.stderr)
+        listing = ", ".join(f"{r['name']} ({r['status']})" for r in bad)
+        print(f"Budget check failed: {listing}", file=sys.stderr)
         return 1
     return 0
 

@@ -44,6 +44,33 @@ def _is_placeholder(answer: Any) -> bool:
     return answer is None or answer is Ellipsis
 
 
+def _call_learner(
+    fn: Any, name: str, *args: Any, explain: Callable[[Exception], str | None] | None = None
+) -> tuple[Any, Feedback | None]:
+    """Call the learner's function safely: ``(result, None)`` or ``(None, feedback)``.
+
+    Unfinished code (``None``, ``...``, ``raise NotImplementedError``) is "not
+    attempted yet"; any other exception, or a missing ``return``, becomes
+    feedback instead of a traceback. ``explain`` may turn a known exception into
+    a more specific message.
+    """
+    if _is_placeholder(fn):
+        return None, _not_attempted(name)
+    if not callable(fn):
+        return None, Feedback(False, f"`{name}` should be a function, but it is a "
+                                     f"{type(fn).__name__}.")
+    try:
+        result = fn(*args)
+    except NotImplementedError:
+        return None, _not_attempted(name)
+    except Exception as err:  # the learner's code: report, never crash the notebook
+        message = explain(err) if explain else None
+        return None, Feedback(False, message or f"`{name}` raised {type(err).__name__}: {err}")
+    if _is_placeholder(result):
+        return None, Feedback(False, f"`{name}` returned {result!r}: did you forget `return`?")
+    return result, None
+
+
 def check_function(
     fn: Callable[[np.ndarray], Any] | None,
     reference: Callable[[np.ndarray], np.ndarray],
@@ -56,22 +83,13 @@ def check_function(
 
     The message names the first input where they disagree, with both values.
     """
-    if _is_placeholder(fn):
-        return _not_attempted(name)
-    if not callable(fn):
-        return Feedback(False, f"`{name}` should be a function, but it is a "
-                               f"{type(fn).__name__}.")
     x = np.asarray(inputs, dtype=float)
     expected = np.asarray(reference(x), dtype=float)
-    try:
-        got = fn(x.copy())
-    except NotImplementedError:
-        return _not_attempted(name)
-    except Exception as err:  # the learner's code: report, never crash the notebook
-        return Feedback(False, f"`{name}` raised {type(err).__name__}: {err}. It is called "
-                               f"with a NumPy array such as {x[:3]!r}...")
-    if _is_placeholder(got):
-        return Feedback(False, f"`{name}` returned {got!r}: did you forget `return`?")
+    got, problem = _call_learner(fn, name, x.copy(), explain=lambda err: (
+        f"`{name}` raised {type(err).__name__}: {err}. It is called with a NumPy array such "
+        f"as {x[:3]!r}..."))
+    if problem is not None:
+        return problem
     got = np.asarray(got, dtype=float)
     if got.shape != expected.shape:
         return Feedback(False, f"`{name}` returned shape {got.shape} for an input of shape "
@@ -146,19 +164,16 @@ def check_dense_params(answer: Any) -> Feedback:
 def check_predict_digits(predict_digits: Any, model: Any, images: np.ndarray) -> Feedback:
     """Ex. 3.2: ``predict_digits(model, images)`` returns one class index per image."""
     name = "predict_digits"
-    if _is_placeholder(predict_digits):
-        return _not_attempted(name)
-    try:
-        got = predict_digits(model, images)
-    except NotImplementedError:
-        return _not_attempted(name)
-    except AttributeError as err:
-        if "predict_classes" in str(err):
-            return Feedback(False, "`predict_classes` was removed from Keras (TensorFlow 2.6+): "
-                                   "call model.predict(images) and take argmax over the last axis.")
-        return Feedback(False, f"`{name}` raised AttributeError: {err}")
-    except Exception as err:
-        return Feedback(False, f"`{name}` raised {type(err).__name__}: {err}")
+
+    def explain(err: Exception) -> str | None:
+        if isinstance(err, AttributeError) and "predict_classes" in str(err):
+            return ("`predict_classes` was removed from Keras (TensorFlow 2.6+): call "
+                    "model.predict(images) and take argmax over the last axis.")
+        return None
+
+    got, problem = _call_learner(predict_digits, name, model, images, explain=explain)
+    if problem is not None:
+        return problem
     want = np.argmax(model.predict(images, verbose=0), axis=-1)
     got = np.asarray(got)
     if got.ndim == 2:
@@ -216,20 +231,15 @@ def _reference_multi_hot(sequences: Sequence[Sequence[int]], num_words: int) -> 
 def check_multi_hot(multi_hot: Any) -> Feedback:
     """Ex. 4.2: ``multi_hot(sequences, num_words)`` -> float32 (n, num_words) of 0/1."""
     name = "multi_hot"
-    if _is_placeholder(multi_hot):
-        return _not_attempted(name)
     cases = [([[1, 3, 3, 5], [2], []], 6), ([[0, 4, 4, 4]], 5)]
     for sequences, num_words in cases:
         want = _reference_multi_hot(sequences, num_words)
-        try:
-            got = multi_hot(sequences, num_words)
-        except NotImplementedError:
-            return _not_attempted(name)
-        except Exception as err:
-            return Feedback(False, f"`{name}({sequences}, {num_words})` raised "
-                                   f"{type(err).__name__}: {err}")
-        if _is_placeholder(got):
-            return Feedback(False, f"`{name}` returned {got!r}: did you forget `return`?")
+        call = f"`{name}({sequences}, {num_words})`"
+        got, problem = _call_learner(multi_hot, name, sequences, num_words,
+                                     explain=lambda err, call=call: (
+                                         f"{call} raised {type(err).__name__}: {err}"))
+        if problem is not None:
+            return problem
         got = np.asarray(got)
         if got.shape != want.shape:
             return Feedback(False, f"`{name}({sequences}, {num_words})` has shape {got.shape}; "
