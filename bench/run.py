@@ -108,6 +108,17 @@ def run_baseline(name: str, env: dict[str, str]) -> dict:
     return result
 
 
+def _gpu_count() -> int | None:
+    """How many GPUs TensorFlow sees, asked in a separate Python (TensorFlow is slow to load)."""
+    code = ("import helpers; helpers._import_tensorflow_quietly(); import tensorflow as tf; "
+            "print(len(tf.config.list_physical_devices('GPU')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    try:
+        return int(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+
+
 def machine_info() -> dict:
     import importlib.metadata as md
 
@@ -135,7 +146,7 @@ def machine_info() -> dict:
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory_gb": memory_gb,
-        "gpu": bool(os.environ.get("CUDA_VISIBLE_DEVICES", "")),
+        "gpus": _gpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "versions": versions,
@@ -158,7 +169,7 @@ def markdown_table(rows: list[dict], ratios: list[dict], machine: dict) -> str:
     ]
     for row in rows:
         budget = f"{row['budget'][0]} s, {row['budget'][1]:,} MB" if row.get("budget") else "-"
-        headline = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+        headline = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
                              for k, v in row["metrics"].items()) or "-"
         lines.append(f"| {row['name']} | {_fmt(row['seconds'], '.1f')} | "
                      f"{_fmt(row['peak_mb'], ',.0f')} | {budget} | {headline} | {row['status']} |")
@@ -200,6 +211,11 @@ def plot(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def _gpu_words(machine: dict) -> str:
+    gpus = machine.get("gpus")
+    return "GPU use unknown" if gpus is None else ("no GPU" if gpus == 0 else f"{gpus} GPU(s)")
+
+
 def publish(rows: list[dict], machine: dict, stamp: str) -> None:
     """Write bench/published.json and the README's Timings table from this run."""
     notebooks = {r["name"]: {"seconds": round(r["seconds"], 1), "peak_mb": round(r["peak_mb"])}
@@ -215,7 +231,8 @@ def publish(rows: list[dict], machine: dict, stamp: str) -> None:
     text = readme.read_text(encoding="utf-8")
     table = [
         f"Measured {stamp[:10]} by `python3 course.py bench` on {machine['cores']} CPU cores "
-        f"({machine['cpu']}), {machine['memory_gb']} GB RAM, no GPU, with the offline data "
+        f"({machine['cpu']}), {machine['memory_gb']} GB RAM, {_gpu_words(machine)}, with the "
+        "offline data "
         "(MNIST: a 5,000-image training sample). Time is wall time for a fresh kernel to run the "
         "notebook top to bottom, including TensorFlow's start-up; memory is the kernel's peak.",
         "",
@@ -245,7 +262,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baselines", action="store_true", help="skip the recipe scripts")
     parser.add_argument("--publish", action="store_true",
                         help="write bench/published.json and the README's Timings table")
+    parser.add_argument("--publish-latest", action="store_true",
+                        help="publish bench/results/latest.json without running anything")
     args = parser.parse_args(argv)
+
+    if args.publish_latest:
+        latest = RESULTS / "latest.json"
+        if not latest.exists():
+            print("No bench/results/latest.json yet: run `python3 course.py bench` first.",
+                  file=sys.stderr)
+            return 2
+        report = json.loads(latest.read_text(encoding="utf-8"))
+        publish(report["rows"], report["machine"], report["measured"])
+        print(f"Published the run of {report['measured']} to bench/published.json and README.md.")
+        return 0
 
     env = {**os.environ, "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
