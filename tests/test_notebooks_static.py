@@ -54,3 +54,17 @@ def test_helpers_is_imported_first(path):
     first = "".join(_code_cells(path)[0]["source"])
     code = [ln for ln in first.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     assert code[0].startswith("import helpers"), f"{path.name}: `import helpers` must come first"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_markdown_is_not_commented_out(path):
+    """Prose written as `# ...` comment lines would render as a wall of headings."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        if cell["cell_type"] != "markdown":
+            continue
+        lines = [ln for ln in "".join(cell["source"]).splitlines() if ln.strip()]
+        assert not any(ln.startswith("# #") for ln in lines), f"{path.name}: {lines[0]!r}"
+        if len(lines) > 2:
+            headings = sum(ln.startswith("#") for ln in lines)
+            assert headings < len(lines), f"{path.name}: every line is a heading: {lines[0]!r}"
