@@ -27,6 +27,7 @@ Command line (``python -m helpers.datasets --help``)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import gzip
 import hashlib
@@ -570,8 +571,15 @@ def encode_review(
 
 def _download(url: str, dest: Path, timeout: float = 60.0) -> None:
     """Download `url` to `dest` atomically: `dest` appears whole or not at all."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    except OSError as err:
+        raise DatasetError(
+            f"Cannot write into {dest.parent} ({type(err).__name__}: {err.strerror or err}). "
+            "Download into a folder you can write to: pass `--to FOLDER`, or point "
+            "COURSE_DATA_DIR at a writable folder (or unset it to use the course's data/)."
+        ) from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
@@ -659,7 +667,8 @@ def fetch(
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staging, dest)
             finally:
-                staging.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # never mask the error being raised
+                    staging.unlink()
             if not quiet:
                 print(f"  downloaded  {rel}")
     sums = write_sums(to)

@@ -353,3 +353,22 @@ def test_real_offline_copies_verify_and_load(monkeypatch, capsys):
     (x_train, y_train), (x_test, y_test) = datasets.load_mnist()
     assert x_train.shape[1:] == (28, 28) and x_train.dtype == np.uint8
     assert x_test.shape == (10000, 28, 28) and y_test.shape == (10000,)
+
+
+def test_unwritable_target_gives_a_clear_error(tiny_dir, mirror, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(DatasetError, match=r"Cannot write into .*--to FOLDER"):
+        datasets.fetch(blocker / "data", mirror=mirror, datasets=["mnist"])
+
+
+def test_loader_with_unwritable_mirror_target_lists_it_as_tried(tiny_dir, mirror, isolated,
+                                                                 monkeypatch):
+    blocker = isolated / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(blocker / "data"))
+    monkeypatch.setenv("COURSE_DATA_MIRROR", mirror)
+    monkeypatch.setattr(k_mnist, "get_file", lambda *a, **k: (_ for _ in ()).throw(
+        Exception("URL fetch failure")))
+    with pytest.raises(DatasetError, match="Cannot write into"):
+        datasets.load_mnist()
