@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import random
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,6 @@ def _import_tensorflow_quietly() -> None:
     fd 2 into the notebook. Python errors still surface: they are raised after
     fd 2 is restored.
     """
-    import sys
-
     if "tensorflow" in sys.modules:
         return
     try:
@@ -58,7 +57,6 @@ def _import_tensorflow_quietly() -> None:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
-    quiet_python_logs()
 
 
 def quiet_python_logs() -> None:
@@ -75,8 +73,6 @@ def quiet_python_logs() -> None:
 
 
 def _in_notebook_kernel() -> bool:
-    import sys
-
     return "ipykernel" in sys.modules
 
 
@@ -100,7 +96,6 @@ def limit_malloc_growth(threshold_bytes: int = 1 << 20) -> bool:
     """
     import ctypes
     import ctypes.util
-    import sys
 
     if not sys.platform.startswith("linux"):
         return False
@@ -117,6 +112,7 @@ def limit_malloc_growth(threshold_bytes: int = 1 << 20) -> bool:
 if _in_notebook_kernel():
     limit_malloc_growth()
     _import_tensorflow_quietly()
+    quiet_python_logs()  # also when TensorFlow was already imported
 
 DEFAULT_SEED = 42
 
@@ -222,6 +218,4 @@ def peak_memory_mb() -> float:
     except ImportError:  # Windows
         return float("nan")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    import sys
-
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes vs KiB

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -101,3 +102,12 @@ def _glibc() -> bool:
 
 def test_limit_malloc_growth_applies_exactly_on_glibc():
     assert helpers.limit_malloc_growth() is _glibc()
+
+
+def test_in_a_kernel_python_logs_are_quiet_even_if_tensorflow_came_first():
+    code = ("import sys, logging, types; import tensorflow; "
+            "sys.modules['ipykernel'] = types.ModuleType('ipykernel'); import helpers; "
+            "print(logging.getLogger('tensorflow').level, logging.getLogger('absl').level)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == [str(logging.ERROR)] * 2
