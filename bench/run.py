@@ -32,6 +32,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from helpers.plotting import markdown_table
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 RESULTS = ROOT / "bench" / "results"
@@ -158,29 +160,31 @@ def _fmt(value, spec: str, missing: str = "-") -> str:
     return missing if value is None else format(value, spec)
 
 
-def markdown_table(rows: list[dict], ratios: list[dict], machine: dict) -> str:
+def results_markdown(rows: list[dict], ratios: list[dict], machine: dict) -> str:
     lines = [
         f"Machine: {machine['cores']} cores, {machine['memory_gb']} GB, {machine['cpu']}; "
         f"Python {machine['python']}, TensorFlow {machine['versions']['tensorflow']}, "
         f"Keras {machine['versions']['keras']}.",
         "",
-        "| notebook | wall time (s) | peak memory (MB) | budget | headline | status |",
-        "|---|---:|---:|---|---|---|",
     ]
+    notebook_rows = []
     for row in rows:
         budget = f"{row['budget'][0]} s, {row['budget'][1]:,} MB" if row.get("budget") else "-"
         headline = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
                              for k, v in row["metrics"].items()) or "-"
-        lines.append(f"| {row['name']} | {_fmt(row['seconds'], '.1f')} | "
-                     f"{_fmt(row['peak_mb'], ',.0f')} | {budget} | {headline} | {row['status']} |")
+        notebook_rows.append((row["name"], _fmt(row["seconds"], ".1f"),
+                              _fmt(row["peak_mb"], ",.0f"), budget, headline, row["status"]))
+    lines.append(markdown_table(
+        ["notebook", "wall time (s)", "peak memory (MB)", "budget", "headline", "status"],
+        notebook_rows, align="lrrlll"))
     if ratios:
-        lines += ["", "| chapter vs recipe | time ratio | memory ratio | chapter accuracy | "
-                      "recipe accuracy |", "|---|---:|---:|---:|---:|"]
-        for r in ratios:
-            lines.append(f"| {r['chapter']} vs {r['recipe']} | {_fmt(r['time_ratio'], '.2f')} | "
-                         f"{_fmt(r['memory_ratio'], '.2f')} | "
-                         f"{_fmt(r['chapter_accuracy'], '.4f')} | "
-                         f"{_fmt(r['recipe_accuracy'], '.4f')} |")
+        lines += ["", markdown_table(
+            ["chapter vs recipe", "time ratio", "memory ratio", "chapter accuracy",
+             "recipe accuracy"],
+            [(f"{r['chapter']} vs {r['recipe']}", _fmt(r["time_ratio"], ".2f"),
+              _fmt(r["memory_ratio"], ".2f"), _fmt(r["chapter_accuracy"], ".4f"),
+              _fmt(r["recipe_accuracy"], ".4f")) for r in ratios],
+            align="lrrrr")]
     return "\n".join(lines) + "\n"
 
 
@@ -236,16 +240,16 @@ def publish(rows: list[dict], machine: dict, stamp: str) -> None:
         "(MNIST: a 5,000-image training sample). Time is wall time for a fresh kernel to run the "
         "notebook top to bottom, including TensorFlow's start-up; memory is the kernel's peak.",
         "",
-        "| notebook | time | peak memory |",
-        "|---|---:|---:|",
+        markdown_table(["notebook", "time", "peak memory"],
+                       [(name, f"{v['seconds']:.0f} s", f"{v['peak_mb']:,} MB")
+                        for name, v in notebooks.items()], align="lrr"),
     ]
-    table += [f"| {name} | {v['seconds']:.0f} s | {v['peak_mb']:,} MB |"
-              for name, v in notebooks.items()]
     if recipes:
         table += ["", "The source material's recipes, on the same machine and data:", "",
-                  "| recipe | time | peak memory | test accuracy |", "|---|---:|---:|---:|"]
-        table += [f"| {name} | {v['seconds']:.0f} s | {v['peak_mb']:,} MB | "
-                  f"{v.get('test_accuracy', float('nan')):.4f} |" for name, v in recipes.items()]
+                  markdown_table(["recipe", "time", "peak memory", "test accuracy"],
+                                 [(name, f"{v['seconds']:.0f} s", f"{v['peak_mb']:,} MB",
+                                   f"{v.get('test_accuracy', float('nan')):.4f}")
+                                  for name, v in recipes.items()], align="lrrr")]
     block = "<!-- timings:start -->\n" + "\n".join(table) + "\n<!-- timings:end -->"
     if "<!-- timings:start -->" in text:
         text = re.sub(r"<!-- timings:start -->.*?<!-- timings:end -->", lambda _: block, text,
@@ -321,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_info()
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    table = markdown_table(rows, ratios, machine)
+    table = results_markdown(rows, ratios, machine)
     report = {"measured": stamp, "machine": machine, "rows": rows, "ratios": ratios}
     for name in (f"bench-{stamp}", "latest"):
         (RESULTS / f"{name}.md").write_text(table, encoding="utf-8")

@@ -1,5 +1,5 @@
 """Plots the notebooks use more than once: training curves, image grids,
-confusion matrices and activation functions.
+confusion matrices and activation functions; and Markdown tables of results.
 
 Every function draws on a new figure (or the ``ax`` you pass), returns the
 matplotlib ``Figure`` and leaves showing it to Jupyter.
@@ -8,13 +8,14 @@ matplotlib ``Figure`` and leaves showing it to Jupyter.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 __all__ = [
+    "markdown_table",
     "history_dict",
     "history_series",
     "plot_history",
@@ -23,6 +24,29 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_function",
 ]
+
+def markdown_table(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], align: str | None = None
+) -> str:
+    """A Markdown table (no trailing newline); ``align`` has one letter per column, l or r.
+
+    In a notebook: ``display(Markdown(markdown_table([...], rows)))``.
+    """
+    header = list(header)
+    align = align or "l" * len(header)
+    if len(align) != len(header) or set(align) - {"l", "r"}:
+        raise ValueError(
+            f"align needs one 'l' or 'r' per column ({len(header)} columns), got {align!r}."
+        )
+    lines = ["| " + " | ".join(map(str, header)) + " |",
+             "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|"]
+    for row in rows:
+        row = list(row)
+        if len(row) != len(header):
+            raise ValueError(f"A row has {len(row)} cells for {len(header)} columns: {row!r}")
+        lines.append("| " + " | ".join(map(str, row)) + " |")
+    return "\n".join(lines)
+
 
 # Old Keras (and TF 1.x tutorials) wrote "acc"; Keras 2.3+ and 3 write "accuracy".
 _ALIASES = {"acc": "accuracy", "val_acc": "val_accuracy"}

@@ -78,3 +78,13 @@ def test_confusion_matrix_and_functions_and_curves():
     fig = plotting.plot_curves({"sgd": [1, 0.5], "adam": [0.8, 0.3]}, ylabel="val loss")
     assert len(fig.axes[0].lines) == 2
     plt.close("all")
+
+
+def test_markdown_table():
+    assert plotting.markdown_table(["a", "b"], [(1, "x"), (2.5, "y")], align="lr") == (
+        "| a | b |\n|---|---:|\n| 1 | x |\n| 2.5 | y |")
+    assert plotting.markdown_table(["a"], []) == "| a |\n|---|"
+    with pytest.raises(ValueError, match="2 cells for 1 columns"):
+        plotting.markdown_table(["a"], [(1, 2)])
+    with pytest.raises(ValueError, match="one 'l' or 'r' per column"):
+        plotting.markdown_table(["a", "b"], [], align="c")
