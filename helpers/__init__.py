@@ -117,6 +117,23 @@ if _in_notebook_kernel():
 DEFAULT_SEED = 42
 
 
+def seed_offset() -> int:
+    """The maintainers' ``COURSE_SEED_OFFSET`` (0 when unset); see :func:`seed_everything`."""
+    raw = os.environ.get("COURSE_SEED_OFFSET", "").strip()
+    if not raw:
+        return 0
+    try:
+        offset = int(raw)
+    except ValueError:
+        raise ValueError(
+            f"COURSE_SEED_OFFSET must be a whole number such as 1, got {raw!r}. "
+            "Unset it to run the notebooks with their own seeds."
+        ) from None
+    if offset < 0:
+        raise ValueError(f"COURSE_SEED_OFFSET must not be negative, got {offset}.")
+    return offset
+
+
 def seed_everything(seed: int = DEFAULT_SEED, deterministic: bool = True) -> int:
     """Seed Python, NumPy and TensorFlow/Keras so a notebook re-runs identically.
 
@@ -125,13 +142,19 @@ def seed_everything(seed: int = DEFAULT_SEED, deterministic: bool = True) -> int
     deterministic kernels, so two runs on the same machine give the same
     weights, not merely similar ones (this is what lets CI compare outputs).
 
-    Returns the seed, so a notebook can print what it used.
+    Maintainers measuring how much a result depends on the seed set the
+    environment variable ``COURSE_SEED_OFFSET`` (a whole number, see
+    ``bench/margins.py``): it is added to every seed, so a whole notebook runs
+    with other random numbers without editing it. Learners never need it.
+
+    Returns the seed actually used, so a notebook can pass it on.
     """
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(
             f"seed_everything() needs a non-negative whole number, got {seed!r}. "
             "Pass an int such as 42."
         )
+    seed += seed_offset()
     random.seed(seed)
     import keras  # imported here so that `import helpers` stays fast
     import tensorflow as tf

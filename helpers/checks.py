@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Feedback", "check_function", "check_value", "check_choice"]
+__all__ = ["Feedback", "check_function", "check_value", "check_choice", "confirm"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,28 @@ class Feedback:
         if not self.attempted:
             return f"[not attempted yet] {self.message}"
         return f"[ok] {self.message}" if self.ok else f"[try again] {self.message}"
+
+
+class SolutionError(AssertionError):
+    """A solution cell whose own check fails: the course itself is wrong."""
+
+
+def confirm(feedback: Feedback) -> None:
+    """Run a solution's check without giving the answer away.
+
+    Solution cells end with ``checks.confirm(checks.check_...(answer))``. On
+    success it prints one line that says the solution passes and shows no
+    values, so a learner scrolling past the solutions learns nothing from the
+    output. On failure it raises, so CI turns red when a solution breaks.
+    """
+    if not isinstance(feedback, Feedback):
+        raise TypeError(
+            f"confirm() takes the result of a check_... function, got a "
+            f"{type(feedback).__name__}. Write checks.confirm(checks.check_xxx(answer))."
+        )
+    if not feedback.ok:
+        raise SolutionError(f"This solution does not pass its own check: {feedback!r}")
+    print("[solution] passes its check.")
 
 
 def _not_attempted(name: str) -> Feedback:
