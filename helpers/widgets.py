@@ -1,8 +1,9 @@
-"""Interactive explorers for chapters 1 and 2, built with ipywidgets.
+"""Interactive explorers for chapters 1, 2 and 6, built with ipywidgets.
 
 The logic lives in plain functions (:func:`neuron`, :func:`descend`,
-:func:`describe_learning_rate`) that tests call without a browser; the
-``*_explorer()`` functions only wire sliders to them and draw.
+:func:`describe_learning_rate`, :func:`apply_kernel`, :func:`describe_kernel`)
+that tests call without a browser; the ``*_explorer()`` functions only wire
+sliders to them and draw.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ __all__ = [
     "descend",
     "describe_learning_rate",
     "learning_rate_explorer",
+    "KERNEL_PRESETS",
+    "apply_kernel",
+    "describe_kernel",
+    "kernel_explorer",
 ]
 
 Array = np.ndarray
@@ -164,3 +169,137 @@ def learning_rate_explorer():
     steps.observe(redraw, names="value")
     redraw()
     return w.VBox([w.HBox([lr, steps]), out])
+
+
+# --- Chapter 6: a 3x3 kernel slid over an image ------------------------------------------
+
+KERNEL_PRESETS: dict[str, np.ndarray] = {
+    "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=float),
+    "blur": np.full((3, 3), 1 / 9),
+    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float),
+    "vertical edges": np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=float),
+    "horizontal edges": np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]], dtype=float),
+    "outline": np.array([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], dtype=float),
+}
+"""Classic 3x3 image kernels (the edge detectors are Sobel filters)."""
+
+
+def _as_kernel(kernel: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
+    k = np.asarray(kernel, dtype=float)
+    if k.ndim != 2 or k.shape[0] != k.shape[1] or k.shape[0] % 2 == 0:
+        raise ValueError(f"A kernel must be a square grid of odd size such as 3x3; got shape "
+                         f"{k.shape}.")
+    if not np.all(np.isfinite(k)):
+        raise ValueError("Every value of the kernel must be a finite number.")
+    return k
+
+
+def apply_kernel(image: np.ndarray, kernel: Sequence[Sequence[float]] | np.ndarray,
+                 padding: str = "valid") -> np.ndarray:
+    """Slide ``kernel`` over a 2-D ``image`` as ``keras.layers.Conv2D`` does (stride 1).
+
+    Like Keras (and every deep-learning library), this is cross-correlation: the
+    kernel is not flipped. ``padding="valid"`` keeps only positions where the
+    kernel fits inside the image (an n x n image gives n-k+1 x n-k+1);
+    ``"same"`` pads with zeros so the output is as large as the input.
+    """
+    k = _as_kernel(kernel)
+    x = np.asarray(image, dtype=float)
+    if x.ndim != 2:
+        raise ValueError(f"apply_kernel() takes one 2-D grayscale image, got shape {x.shape}.")
+    if padding not in ("valid", "same"):
+        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}.")
+    size = k.shape[0]
+    if padding == "same":
+        x = np.pad(x, size // 2)
+    if x.shape[0] < size or x.shape[1] < size:
+        raise ValueError(f"The image ({x.shape}) is smaller than the kernel ({k.shape}).")
+    windows = np.lib.stride_tricks.sliding_window_view(x, (size, size))
+    return np.einsum("ijkl,kl->ij", windows, k)
+
+
+def describe_kernel(kernel: Sequence[Sequence[float]] | np.ndarray) -> str:
+    """A one-line description of what a kernel does to an image, from its weights."""
+    k = _as_kernel(kernel)
+    total = float(k.sum())
+    centre = k[k.shape[0] // 2, k.shape[1] // 2]
+    others = np.delete(k.ravel(), k.size // 2)
+    if np.allclose(others, 0):
+        if np.isclose(centre, 0):
+            return "all zeros: the feature map is blank."
+        if np.isclose(centre, 1):
+            return "identity: copies the image unchanged."
+        return f"scales every pixel by {centre:g}."
+    if np.isclose(total, 0, atol=1e-9):
+        if np.allclose(k, k.T) and np.allclose(k, np.flipud(k)):
+            return ("outline (weights sum to 0): flat areas give 0; it responds to edges in "
+                    "every direction.")
+        if np.allclose(k, -np.fliplr(k)):
+            return ("vertical edges (weights sum to 0): flat areas give 0; it responds where "
+                    "brightness changes from left to right.")
+        if np.allclose(k, -np.flipud(k)):
+            return ("horizontal edges (weights sum to 0): flat areas give 0; it responds where "
+                    "brightness changes from top to bottom.")
+        return "an edge detector (weights sum to 0): flat areas give 0, changes respond."
+    if np.all(k >= 0):
+        kind = "blur" if np.isclose(total, 1) else f"blur, brightness scaled by {total:g}"
+        return f"{kind}: each output is a weighted average of a pixel's neighbourhood."
+    if np.isclose(total, 1) and centre > 1:
+        return ("sharpen (weights sum to 1): flat areas keep their value, differences from "
+                "the neighbours are exaggerated.")
+    return f"a mixed kernel (weights sum to {total:g}): flat areas are scaled by {total:g}."
+
+
+def kernel_explorer(image: np.ndarray, preset: str = "vertical edges"):
+    """Pick a preset 3x3 kernel or edit its nine values; see the feature map change."""
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    if preset not in KERNEL_PRESETS:
+        raise ValueError(f"Unknown preset {preset!r}; choose one of {', '.join(KERNEL_PRESETS)}.")
+    image = np.asarray(image, dtype=float)
+    choice = w.Dropdown(options=list(KERNEL_PRESETS), value=preset, description="preset")
+    cells = [w.FloatText(value=0.0, step=0.5, layout=w.Layout(width="70px")) for _ in range(9)]
+    out = w.Output()
+    loading = {"preset": False}
+
+    def kernel() -> np.ndarray:
+        return np.array([c.value for c in cells], dtype=float).reshape(3, 3)
+
+    def redraw(*_):
+        if loading["preset"]:
+            return
+        k = kernel()
+        feature_map = apply_kernel(image, k)
+        with out:
+            out.clear_output(wait=True)
+            fig, (ax_in, ax_k, ax_out) = plt.subplots(1, 3, figsize=(9, 3.2))
+            ax_in.imshow(image, cmap="gray_r")
+            ax_in.set_title(f"image {image.shape[0]}x{image.shape[1]}")
+            limit = max(float(np.abs(k).max()), 1e-9)
+            ax_k.imshow(k, cmap="RdBu_r", vmin=-limit, vmax=limit)
+            for (i, j), v in np.ndenumerate(k):
+                ax_k.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=10)
+            ax_k.set_title("kernel")
+            ax_out.imshow(feature_map, cmap="gray_r")
+            ax_out.set_title(f"feature map {feature_map.shape[0]}x{feature_map.shape[1]}")
+            for ax in (ax_in, ax_k, ax_out):
+                ax.set_xticks([])
+                ax.set_yticks([])
+            fig.suptitle(describe_kernel(k), fontsize=9)
+            fig.tight_layout()
+            plt.show()
+
+    def load_preset(*_):
+        loading["preset"] = True
+        for cell, value in zip(cells, KERNEL_PRESETS[choice.value].ravel(), strict=True):
+            cell.value = round(float(value), 4)
+        loading["preset"] = False
+        redraw()
+
+    choice.observe(load_preset, names="value")
+    for cell in cells:
+        cell.observe(redraw, names="value")
+    load_preset()
+    grid = w.VBox([w.HBox(cells[row * 3:row * 3 + 3]) for row in range(3)])
+    return w.VBox([w.HBox([choice, grid]), out])
