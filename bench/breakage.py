@@ -28,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from bench.run import NOTEBOOKS, ROOT
+from bench.run import ROOT, chapter_notebooks
 
 NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
          "--nbval-cell-timeout", "600", "-q", "-p", "no:cacheprovider"]
@@ -65,8 +65,7 @@ MUTATIONS = [
 
 def mutate(mutation: Mutation) -> Path:
     """Write the mutated, truncated copy next to the original; return its path."""
-    [path] = [p for p in NOTEBOOKS.glob(f"{mutation.notebook}_*.ipynb")
-              if not p.name.startswith("_")]
+    [path] = chapter_notebooks([mutation.notebook])
     nb = nbformat.read(path, as_version=4)
     hits = [c for c in nb.cells if c.cell_type == "code" and mutation.old in c.source]
     if len(hits) != 1:

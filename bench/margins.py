@@ -30,7 +30,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from bench.run import NOTEBOOKS, ROOT, run_notebook
+from bench.run import ROOT, chapter_notebooks, run_notebook
 from helpers.plotting import markdown_table
 
 RESULTS = ROOT / "bench" / "results"
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", metavar="DIR", help="COURSE_DATA_DIR for these runs")
     args = parser.parse_args(argv)
 
-    paths = [p for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) if p.name[:2] in args.only]
+    paths = chapter_notebooks(args.only)
     if not paths:
         print(f"No notebook matches {args.only}.", file=sys.stderr)
         return 2

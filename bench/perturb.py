@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 from bench import variants
-from bench.run import NOTEBOOKS, ROOT
+from bench.run import ROOT, chapter_notebooks
 
 NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
          "--nbval-cell-timeout", "600", "-q"]
@@ -55,9 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only this condition (repeatable)")
     args = parser.parse_args(argv)
 
-    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-    if args.only:
-        paths = [p for p in paths if p.name[:2] in args.only]
+    paths = chapter_notebooks(args.only)
     if not paths:
         print(f"No notebook matches {args.only}.", file=sys.stderr)
         return 2

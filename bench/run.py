@@ -54,6 +54,12 @@ _PEAK_CELL = (
 )
 
 
+def chapter_notebooks(only: list[str] | None = None) -> list[Path]:
+    """The course notebooks (``NN_name.ipynb``), all or those whose number is in ``only``."""
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    return [p for p in paths if not only or p.name[:2] in only]
+
+
 def budget_for(key: str) -> tuple[int, int]:
     return BUDGETS.get(key, DEFAULT_BUDGET)
 
@@ -283,12 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     env = {**os.environ, "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-    if args.only:
-        paths = [p for p in paths if p.name[:2] in args.only]
-        if not paths:
-            print(f"No notebook matches {args.only}.", file=sys.stderr)
-            return 2
+    paths = chapter_notebooks(args.only)
+    if not paths:
+        print(f"No notebook matches {args.only}.", file=sys.stderr)
+        return 2
     rows, ratios = [], []
     for path in paths:
         key = path.name[:2]
