@@ -52,9 +52,10 @@ MUTATIONS = [
     Mutation("03-learning-rate", "03", "chapter 3: a learning rate that stops the better model "
              "from learning", "keras.optimizers.Adam(learning_rate=1e-3)",
              "keras.optimizers.Adam(learning_rate=1e-7)", stop_after="BETTER_FLOOR, GAIN_FLOOR"),
-    Mutation("04-loss", "04", "chapter 4: mean squared error on the logit-free sigmoid instead of "
-             "binary cross-entropy, with plain SGD", 'optimizer="rmsprop", loss="binary_crossentropy"',
-             'optimizer="sgd", loss="mse"', stop_after="FINAL_FLOOR, FIX_MARGIN"),
+    Mutation("04-loss", "04", "chapter 4: mean squared error with plain SGD instead of binary "
+             "cross-entropy with RMSprop",
+             'optimizer="rmsprop", loss="binary_crossentropy"', 'optimizer="sgd", loss="mse"',
+             stop_after="FINAL_FLOOR, FIX_MARGIN"),
     Mutation("05-dropout", "05", "chapter 5: dropout removed from the dropout model",
              "DROPOUT_RATE = 0.3", "DROPOUT_RATE = 0.0", stop_after="# claim: dropout"),
     Mutation("03-solution", "03", "a solution cell whose answer is wrong",
