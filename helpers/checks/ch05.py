@@ -1,0 +1,71 @@
+"""Chapter 5 exercises: Fashion-MNIST, dropout and callbacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers.checks.core import Feedback, _is_placeholder, _not_attempted, check_choice
+
+__all__ = ["check_callbacks", "check_dropout_values", "check_saved_format"]
+
+
+def check_callbacks(callbacks: Any) -> Feedback:
+    """Ex. 5.1: a checkpoint of the best model and early stopping that restores it."""
+    name = "callbacks"
+    if _is_placeholder(callbacks):
+        return _not_attempted(name)
+    import keras
+
+    if not isinstance(callbacks, (list, tuple)):
+        return Feedback(False, f"`{name}` should be a list of callbacks, got a "
+                               f"{type(callbacks).__name__}.")
+    checkpoints = [c for c in callbacks if isinstance(c, keras.callbacks.ModelCheckpoint)]
+    stoppers = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
+    if not checkpoints:
+        return Feedback(False, "there is no keras.callbacks.ModelCheckpoint in the list.")
+    if not stoppers:
+        return Feedback(False, "there is no keras.callbacks.EarlyStopping in the list.")
+    ckpt, stop = checkpoints[0], stoppers[0]
+    if not str(ckpt.filepath).endswith(".keras"):
+        return Feedback(False, f"the checkpoint path {ckpt.filepath!r} should end in .keras: "
+                               "the native format, which keeps the optimizer state (.h5 is "
+                               "legacy, and chapter 3 shows how it can swap the optimizer).")
+    if not ckpt.save_best_only:
+        return Feedback(False, "the checkpoint saves every epoch; pass save_best_only=True to "
+                               "keep only the best one.")
+    for cb, label in ((ckpt, "ModelCheckpoint"), (stop, "EarlyStopping")):
+        if cb.monitor != "val_loss":
+            return Feedback(False, f"{label} watches {cb.monitor!r}; watch 'val_loss' so the "
+                                   "validation set, not the training set, decides.")
+    if stop.patience != 2:
+        return Feedback(False, f"EarlyStopping has patience={stop.patience}; the exercise asks "
+                               "for 2 epochs without improvement.")
+    if not stop.restore_best_weights:
+        return Feedback(False, "EarlyStopping stops, but keeps the weights of the *last* epoch; "
+                               "pass restore_best_weights=True.")
+    return Feedback(True, "a best-only .keras checkpoint and early stopping (patience 2) that "
+                          "restores the best weights, both watching val_loss.")
+
+
+def check_dropout_values(answer: Any) -> Feedback:
+    """Ex. 5.2: values of Dropout(0.5) applied to ones, in training."""
+    return check_choice(answer, "0 and 2", "answer_dropout", {
+        "0 and 2": "Dropped units give 0; the kept ones are divided by (1 - 0.5), so the average "
+                   "output stays 1, as it is at inference.",
+        "0 and 1": "the kept units are scaled up by 1 / (1 - rate) during training, so that the "
+                   "expected output equals the inference output.",
+        "0.5 only": "dropout does not multiply everything by 0.5; it zeroes some units and "
+                    "scales up the rest.",
+        "1 only": "that is what happens at inference (training=False), not in training.",
+    })
+
+
+def check_saved_format(answer: Any) -> Feedback:
+    """Ex. 5.3: which file lets you resume training where you left off."""
+    return check_choice(answer, ".keras", "answer_format", {
+        ".keras": "The .keras file holds the architecture, the weights and the optimizer state.",
+        ".weights.h5": "a .weights.h5 file holds variables but not the architecture or the "
+                       "compile settings: you must rebuild and compile the same model in code "
+                       "first, and Keras only restores the optimizer's variables into an "
+                       "optimizer that is already built (otherwise it warns and skips them).",
+    })
