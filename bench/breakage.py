@@ -72,14 +72,14 @@ def mutate(mutation: Mutation) -> Path:
     if len(hits) != 1:
         raise LookupError(f"{mutation.key}: {mutation.old!r} is in {len(hits)} code cells of "
                           f"{path.name}, expected 1: update bench/breakage.py")
-    hits[0].source = hits[0].source.replace(mutation.old, mutation.new)
-    if mutation.stop_after:
+    if mutation.stop_after:  # found before mutating: the cut may be the mutated cell
         ends = [i for i, c in enumerate(nb.cells)
                 if c.cell_type == "code" and mutation.stop_after in c.source]
         if len(ends) != 1:
             raise LookupError(f"{mutation.key}: cut point {mutation.stop_after!r} is in "
                               f"{len(ends)} code cells of {path.name}")
         nb.cells = nb.cells[: ends[0] + 1]
+    hits[0].source = hits[0].source.replace(mutation.old, mutation.new)
     copy = path.with_name(f"_breakage_{mutation.key}.ipynb")
     nbformat.write(nb, copy)
     return copy
