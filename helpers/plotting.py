@@ -23,6 +23,8 @@ __all__ = [
     "show_images",
     "plot_confusion_matrix",
     "plot_function",
+    "show_maps",
+    "plot_lines",
 ]
 
 def markdown_table(
@@ -228,4 +230,77 @@ def plot_function(
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
+    return fig
+
+
+def show_maps(
+    maps: np.ndarray,
+    titles: Sequence[str] | None = None,
+    ncols: int = 8,
+    signed: bool = False,
+    size: float = 1.2,
+    title: str | None = None,
+) -> plt.Figure:
+    """A grid of 2-D arrays (filters, feature maps), one panel each, shape ``(n, h, w)``.
+
+    ``signed=True`` draws each panel in red (positive) and blue (negative) around
+    a white zero, which is how to read a filter's weights; otherwise each panel is
+    gray from its own minimum (white) to its maximum (black).
+    """
+    maps = np.asarray(maps, dtype=float)
+    if maps.ndim != 3 or len(maps) == 0:
+        raise ValueError(f"show_maps() needs a stack of 2-D maps, shape (n, height, width); "
+                         f"got shape {maps.shape}. For Keras channels-last output of one image "
+                         "use np.moveaxis(fmap[0], -1, 0).")
+    if titles is not None and len(titles) != len(maps):
+        raise ValueError(f"show_maps() got {len(titles)} titles for {len(maps)} maps.")
+    n = len(maps)
+    ncols = min(ncols, n)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * bool(title)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        if signed:
+            limit = max(float(np.abs(maps[i]).max()), 1e-12)
+            ax.imshow(maps[i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        else:
+            ax.imshow(maps[i], cmap="gray_r")
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_lines(
+    x: Sequence[float],
+    curves: Mapping[str, Sequence[float]],
+    xlabel: str,
+    ylabel: str,
+    title: str | None = None,
+    ax: plt.Axes | None = None,
+) -> plt.Figure:
+    """Several named curves over the same ``x`` values (e.g. accuracy against a shift)."""
+    x = np.asarray(x, dtype=float)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 3.8))
+    else:
+        fig = ax.figure
+    for name, values in curves.items():
+        if len(values) != len(x):
+            raise ValueError(f"plot_lines(): {name!r} has {len(values)} values for "
+                             f"{len(x)} x values.")
+        ax.plot(x, values, "o-", ms=4, label=name)
+    ax.set_xticks(x)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
     return fig

@@ -88,3 +88,30 @@ def test_markdown_table():
         plotting.markdown_table(["a"], [(1, 2)])
     with pytest.raises(ValueError, match="one 'l' or 'r' per column"):
         plotting.markdown_table(["a", "b"], [], align="c")
+
+
+def test_show_maps_draws_a_grid_and_rejects_wrong_shapes():
+    maps = np.random.default_rng(0).normal(size=(5, 3, 3))
+    fig = plotting.show_maps(maps, titles=list("abcde"), ncols=4, signed=True, title="filters")
+    assert len(fig.axes) == 8 and fig.axes[0].get_title() == "a"
+    assert fig.axes[0].images[0].get_cmap().name == "RdBu_r"
+    limit = np.abs(maps[0]).max()
+    assert fig.axes[0].images[0].get_clim() == pytest.approx((-limit, limit))
+    plt.close(fig)
+    fig = plotting.show_maps(maps[:2])
+    assert fig.axes[0].images[0].get_cmap().name == "gray_r"
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"shape \(n, height, width\)"):
+        plotting.show_maps(np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="2 titles for 5 maps"):
+        plotting.show_maps(maps, titles=["a", "b"])
+
+
+def test_plot_lines():
+    fig = plotting.plot_lines([0, 1, 2], {"cnn": [0.9, 0.85, 0.8], "mlp": [0.88, 0.7, 0.5]},
+                              xlabel="shift", ylabel="accuracy", title="t")
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2 and list(ax.lines[0].get_xdata()) == [0, 1, 2]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="'cnn' has 2 values for 3 x values"):
+        plotting.plot_lines([0, 1, 2], {"cnn": [0.9, 0.8]}, xlabel="x", ylabel="y")
