@@ -64,8 +64,12 @@ MUTATIONS = [
 ]
 
 
-def mutate(mutation: Mutation) -> Path:
-    """Write the mutated, truncated copy next to the original; return its path."""
+def mutate(mutation: Mutation, apply: bool = True) -> Path:
+    """Write the mutated, truncated copy next to the original; return its path.
+
+    With ``apply=False`` the copy is truncated but not mutated: the control run, which
+    must pass, so that a "caught" really comes from the mutation.
+    """
     [path] = chapter_notebooks([mutation.notebook])
     nb = nbformat.read(path, as_version=4)
     hits = [c for c in nb.cells if c.cell_type == "code" and mutation.old in c.source]
@@ -79,21 +83,27 @@ def mutate(mutation: Mutation) -> Path:
             raise LookupError(f"{mutation.key}: cut point {mutation.stop_after!r} is in "
                               f"{len(ends)} code cells of {path.name}")
         nb.cells = nb.cells[: ends[0] + 1]
-    hits[0].source = hits[0].source.replace(mutation.old, mutation.new)
-    copy = path.with_name(f"_breakage_{mutation.key}.ipynb")
+    if apply:
+        hits[0].source = hits[0].source.replace(mutation.old, mutation.new)
+    copy = path.with_name(f"_breakage_{mutation.key}{'' if apply else '_control'}.ipynb")
     nbformat.write(nb, copy)
     return copy
 
 
-def caught(mutation: Mutation, python: str = sys.executable) -> bool:
-    """True when the nbval run of the mutated copy fails, as it must."""
-    copy = mutate(mutation)
+def tests_fail(mutation: Mutation, apply: bool = True, python: str = sys.executable) -> bool:
+    """Run the nbval tests on the (mutated) truncated copy; True when they fail."""
+    copy = mutate(mutation, apply)
     try:
         proc = subprocess.run([python, "-m", "pytest", str(copy.relative_to(ROOT)), *NBVAL],
                               cwd=ROOT, capture_output=True, text=True)
     finally:
         copy.unlink(missing_ok=True)
     return proc.returncode != 0
+
+
+def caught(mutation: Mutation) -> bool:
+    """True when the tests fail with the mutation and pass without it."""
+    return tests_fail(mutation) and not tests_fail(mutation, apply=False)
 
 
 def main(argv: list[str] | None = None) -> int:
