@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from helpers import checks
 
@@ -45,3 +46,27 @@ def test_choice_check_explains_the_wrong_choice():
     expl = {"a": "Right: sigmoid.", "b": "Softmax is for several classes."}
     assert checks.check_choice("a", "a", "q", expl).ok
     assert "Softmax is for several classes" in checks.check_choice("b", "a", "q", expl).message
+
+
+def test_every_chapter_module_is_re_exported():
+    """`from helpers import checks; checks.check_xxx(...)` reaches every chNN module's checks."""
+    import importlib
+    import pkgutil
+
+    found = sorted(m.name for m in pkgutil.iter_modules(checks.__path__) if m.name != "core")
+    assert found[:5] == ["ch01", "ch02", "ch03", "ch04", "ch05"], found
+    assert checks.CHAPTER_MODULES == [name for name in found if name.startswith("ch")]
+    for name in checks.CHAPTER_MODULES:
+        module = importlib.import_module(f"helpers.checks.{name}")
+        assert module.__all__, f"helpers/checks/{name}.py lists no public names in __all__"
+        for public in module.__all__:
+            assert getattr(checks, public) is getattr(module, public), public
+            assert public in checks.__all__
+    assert checks.confirm is checks.core.confirm and checks.Feedback is checks.core.Feedback
+
+
+def test_confirm_shows_nothing_of_the_answer(capsys):
+    checks.confirm(checks.check_value(0.25, 0.25, "grad"))
+    assert capsys.readouterr().out == "[solution] passes its check.\n"
+    with pytest.raises(checks.SolutionError):
+        checks.confirm(checks.check_value(0.3, 0.25, "grad"))

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from helpers.checks.core import Feedback, _call_learner, check_choice, check_value
+from helpers.checks.core import (
+    Feedback,
+    _call_learner,
+    _is_placeholder,
+    _match_choice,
+    _not_attempted,
+    check_choice,
+    check_value,
+)
 
 __all__ = ["check_multi_hot_memory", "check_multi_hot", "check_binary_output"]
 
@@ -64,16 +73,132 @@ def check_multi_hot(multi_hot: Any) -> Feedback:
     return Feedback(True, f"`{name}` is right, including repeated words and an empty review.")
 
 
-def check_binary_output(answer: Any) -> Feedback:
-    """Ex. 4.3: the output layer for a positive/negative classifier."""
-    return check_choice(answer, "Dense(1, sigmoid)", "answer_output", {
-        "Dense(1, sigmoid)": "One unit whose sigmoid is P(positive), trained with "
-                             "binary_crossentropy.",
-        "Dense(2, softmax)": "it works (with sparse_categorical_crossentropy) but spends two "
-                             "outputs on what one probability already says; the usual choice is "
-                             "Dense(1, sigmoid).",
-        "Dense(1, relu)": "ReLU is not bounded by 1 and is 0 for every negative input: it is not "
-                          "a probability. Use a sigmoid.",
-        "Dense(1)": "without an activation the output is any real number, not a probability "
-                    "(unless the loss is told from_logits=True).",
-    })
+_OUTPUT_LAYERS = ("Dense(1, sigmoid)", "Dense(2, softmax)", "Dense(1, relu)", "Dense(1)")
+_BCE, _BCE_LOGITS = "binary_crossentropy", "binary_crossentropy(from_logits=True)"
+_SPARSE, _CCE, _MSE = "sparse_categorical_crossentropy", "categorical_crossentropy", "mse"
+_LOSSES = (_BCE, _BCE_LOGITS, _SPARSE, _CCE, _MSE)
+
+_WHY_SIGMOID = ("One unit whose sigmoid is P(positive), trained with binary_crossentropy: the "
+                "usual choice, and the one this chapter uses.")
+_WHY_SOFTMAX = ("This works too, compiled with sparse_categorical_crossentropy (labels 0 and 1 "
+                "read as class indices). The trade-off: the two softmax outputs, P(negative) and "
+                "P(positive), always add up to 1, so the second unit repeats what the first says; "
+                "the output layer has twice the parameters (34 instead of 17 after 16 hidden "
+                "units) and predictions have shape (n, 2), so you take argmax instead of "
+                "comparing with 0.5. It is the form that grows to more than two classes.")
+_LOGITS_TRADE_OFF = (
+    "The model outputs a logit z (any real number) and the loss applies the sigmoid inside, "
+    "which is numerically steadier for very confident predictions. The trade-off: predict() "
+    "now returns logits, not probabilities (apply keras.ops.sigmoid to read them, or compare "
+    "with 0 instead of 0.5), and metrics=['accuracy'] still thresholds at 0.5: use "
+    "keras.metrics.BinaryAccuracy(threshold=0.0).")
+_WHY_LOGITS = "This works too. " + _LOGITS_TRADE_OFF
+_WHY_LINEAR = ("Right, provided the model is compiled with "
+               "binary_crossentropy(from_logits=True); with the plain binary_crossentropy it "
+               "would be wrong, since that loss reads the outputs as probabilities. "
+               + _LOGITS_TRADE_OFF)
+_WHY_RELU = ("ReLU is not bounded by 1 and is 0 for every negative input: it is not a "
+             "probability, and a unit stuck at 0 gets no gradient. Use a sigmoid.")
+
+
+def _layer_choice(answer: Any) -> Any:
+    """A Keras layer, or text such as "layers.Dense(1, activation='sigmoid')", as a choice."""
+    if hasattr(answer, "get_config") and not isinstance(answer, str):
+        config = answer.get_config()
+        if "units" in config:
+            activation = config.get("activation", "linear")
+            if activation in (None, "linear"):
+                return f"Dense({config['units']})"
+            return f"Dense({config['units']}, {activation})"
+    if isinstance(answer, str):
+        text = re.sub(r"(keras\.|layers\.|tf\.)", "", answer, flags=re.IGNORECASE)
+        text = re.sub(r"activation\s*=\s*", "", text, flags=re.IGNORECASE)
+        text = re.sub(r"[\"'`]", "", text.strip().strip("\"'`")).strip()
+        return re.sub(r",\s*(None|linear)\s*\)", ")", text, flags=re.IGNORECASE)
+    return answer
+
+
+def _loss_choice(loss: Any) -> Any:
+    """A Keras loss (object, function or text) as one of ``_LOSSES``, if it is one."""
+    if callable(loss) and hasattr(loss, "get_config"):
+        config = loss.get_config()
+        name, logits = str(config.get("name", "")), bool(config.get("from_logits", False))
+    elif callable(loss) and hasattr(loss, "__name__"):
+        name, logits = loss.__name__, False
+    elif isinstance(loss, str):
+        name, logits = loss, bool(re.search(r"from_logits\s*=\s*true", loss, re.IGNORECASE))
+    else:
+        return loss
+    key = re.sub(r"[^a-z]", "", re.sub(r"\(.*", "", name.strip().strip("\"'`")).lower())
+    key = key.removeprefix("keraslosses").removeprefix("losses")
+    table = {"binarycrossentropy": _BCE_LOGITS if logits else _BCE,
+             "sparsecategoricalcrossentropy": _SPARSE, "categoricalcrossentropy": _CCE,
+             "mse": _MSE, "meansquarederror": _MSE}
+    return table.get(key, loss)
+
+
+def check_binary_output(answer: Any, loss: Any = None) -> Feedback:
+    """Ex. 4.3: the output layer (and, if given, the loss) of a positive/negative classifier.
+
+    Three designs are right, each with its trade-off explained: ``Dense(1, sigmoid)`` with
+    binary cross-entropy (the usual one), ``Dense(2, softmax)`` with sparse categorical
+    cross-entropy, and ``Dense(1)`` with ``binary_crossentropy(from_logits=True)``. When
+    ``loss`` is given, the pair must match; without it, each right layer is accepted
+    together with the loss it needs.
+    """
+    name = "answer_output"
+    if _is_placeholder(answer):
+        return _not_attempted(name)
+    layer = _layer_choice(answer)
+    read = "" if layer == answer else f" (read as {layer!r})"
+    if loss is None or _is_placeholder(loss):
+        feedback = check_choice(layer, ("Dense(1, sigmoid)", "Dense(2, softmax)", "Dense(1)"),
+                                name, {
+            "Dense(1, sigmoid)": _WHY_SIGMOID,
+            "Dense(2, softmax)": _WHY_SOFTMAX,
+            "Dense(1)": _WHY_LINEAR,
+            "Dense(1, relu)": _WHY_RELU,
+        })
+        if read and feedback.message.startswith(f"`{name}` = {layer!r}"):
+            rest = feedback.message[len(f"`{name}` = {layer!r}"):]
+            return Feedback(feedback.ok, f"`{name}` = {answer!r}{read}{rest}")
+        return feedback
+    layer = _match_choice(layer, _OUTPUT_LAYERS)
+    if layer is None:
+        return Feedback(False, f"`{name}` = {answer!r} is not one of the choices: "
+                               + ", ".join(repr(c) for c in _OUTPUT_LAYERS) + ".")
+    loss_key = _match_choice(_loss_choice(loss), _LOSSES)
+    if loss_key is None:
+        return Feedback(False, f"`answer_loss` = {loss!r} is not one of: "
+                               + ", ".join(repr(c) for c in _LOSSES) + ".")
+    pair = f"`{name}` = {layer!r} with {loss_key}"
+    right = {("Dense(1, sigmoid)", _BCE): _WHY_SIGMOID,
+             ("Dense(2, softmax)", _SPARSE): _WHY_SOFTMAX,
+             ("Dense(1)", _BCE_LOGITS): _WHY_LOGITS}
+    if (layer, loss_key) in right:
+        return Feedback(True, f"{pair}: right. {right[layer, loss_key]}")
+    if layer == "Dense(1, relu)":
+        why = _WHY_RELU
+    elif loss_key == _BCE_LOGITS:
+        why = ("from_logits=True tells the loss the outputs are raw scores, so it applies a "
+               "sigmoid itself. " + ("On top of your sigmoid that gives sigmoid(p), always "
+               "between 0.5 and 0.73, and training stalls: drop from_logits or the activation."
+               if layer == "Dense(1, sigmoid)" else "It is meant for Dense(1) without an "
+               "activation, not for a softmax."))
+    elif layer == "Dense(1)" and loss_key == _BCE:
+        why = ("plain binary_crossentropy reads the outputs as probabilities, but Dense(1) gives "
+               "any real number: Keras clips it into (0, 1), so every negative score looks like "
+               "0. Pass binary_crossentropy(from_logits=True), or add the sigmoid.")
+    elif loss_key in (_SPARSE, _CCE) and layer != "Dense(2, softmax)":
+        why = (f"{loss_key} needs one output per class (two here, with a softmax); "
+               "one output unit goes with binary_crossentropy.")
+    elif layer == "Dense(2, softmax)" and loss_key == _CCE:
+        why = ("categorical_crossentropy wants one-hot labels such as [0, 1]; the IMDB labels "
+               "are the integers 0 and 1, which go with sparse_categorical_crossentropy.")
+    elif layer == "Dense(2, softmax)":
+        why = (f"{loss_key} does not fit two softmax outputs and integer labels 0/1: it treats "
+               "the two outputs as separate answers. Use sparse_categorical_crossentropy.")
+    else:  # mse on a probability
+        why = ("mean squared error is a regression loss: on a sigmoid its gradient vanishes "
+               "exactly when a review is confidently misclassified. Use binary_crossentropy.")
+    return Feedback(False, f"{pair}: {why}")

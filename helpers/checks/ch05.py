@@ -37,6 +37,10 @@ def check_callbacks(callbacks: Any) -> Feedback:
         if cb.monitor != "val_loss":
             return Feedback(False, f"{label} watches {cb.monitor!r}; watch 'val_loss' so the "
                                    "validation set, not the training set, decides.")
+        if getattr(cb, "mode", "auto") == "max":
+            return Feedback(False, f"{label} has mode='max', so it counts a *rising* val_loss as "
+                                   "an improvement: a loss should go down. Leave mode='auto' "
+                                   "(Keras sees 'loss' in the name) or pass mode='min'.")
     if stop.patience != 2:
         return Feedback(False, f"EarlyStopping has patience={stop.patience}; the exercise asks "
                                "for 2 epochs without improvement.")

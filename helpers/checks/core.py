@@ -10,6 +10,7 @@ traceback, so a notebook with open exercises still runs top to bottom.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -126,44 +127,166 @@ def check_function(
     return Feedback(True, f"`{name}` matches the reference on all {x.size} test inputs.")
 
 
+def _show(values: np.ndarray) -> str:
+    """A number (or array) the way a teacher writes it: 15, 50240, 0.475, 1.2e-05."""
+
+    def one(v: float) -> str:
+        if not np.isfinite(v):
+            return str(v)
+        if v == int(v) and abs(v) < 1e15:
+            return str(int(v))
+        if abs(v) >= 1e-3:
+            return repr(round(float(v), 4))
+        return f"{v:.4g}"
+
+    if values.ndim == 0:
+        return one(float(values))
+    return "[" + ", ".join(one(float(v)) for v in values.ravel()) + "]"
+
+
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
+def _as_numbers(answer: Any, name: str) -> tuple[np.ndarray | None, str, Feedback | None]:
+    """``(values, note, None)``, or ``(None, "", feedback)`` when it is not a number.
+
+    ``note`` says how the answer was read when that was not obvious (text read
+    as a number); NumPy scalars, tensors and lists need no note.
+    """
+    note = ""
+    if isinstance(answer, (bool, np.bool_)):
+        return None, "", Feedback(False, f"`{name}` should be a number, got {answer!r}.")
+    if isinstance(answer, str):
+        text = answer.strip().strip("'\"`").strip()
+        cleaned = text.replace("_", "")
+        if _THOUSANDS.fullmatch(cleaned):
+            cleaned = cleaned.replace(",", "")
+        try:
+            value = float(cleaned)
+        except ValueError:
+            return None, "", Feedback(False, f"`{name}` should be a number, got the text "
+                                             f"{answer!r}.")
+        note = f"read the text {answer!r} as the number {_show(np.asarray(value))}"
+        answer = value
+    try:
+        values = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        return None, "", Feedback(False, f"`{name}` should be a number, got {answer!r}.")
+    return values, note, None
+
+
 def check_value(
     answer: Any,
     expected: float | Sequence[float] | np.ndarray,
     name: str,
     atol: float = 1e-4,
     hints: dict[str, Callable[[np.ndarray], bool]] | None = None,
+    rtol: float = 1e-4,
+    exact: bool | None = None,
 ) -> Feedback:
     """Compare a number (or array) with the expected one.
+
+    Accepted as a teacher would: NumPy scalars, tensors, one-element arrays or
+    lists for a single number (``np.array([0.475])``, ``[[0.475]]``), an array
+    of the right size with extra length-1 axes, a number written as text. The
+    feedback says how the answer was read when it had to be reshaped.
+
+    Integer ``expected`` values (counts: parameters, samples) are compared
+    *exactly* and shown as integers; pass ``exact=False`` to allow a tolerance.
+    Floats are compared with ``atol`` and ``rtol``.
 
     ``hints`` maps a message to a test on the answer, to recognise common
     mistakes (a sign error, a missing factor) and say which one it is.
     """
     if _is_placeholder(answer):
         return _not_attempted(name)
-    try:
-        got = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
-        return Feedback(False, f"`{name}` should be a number, got {answer!r}.")
-    want = np.asarray(expected, dtype=float)
+    got, note, problem = _as_numbers(answer, name)
+    if problem is not None:
+        return problem
+    want = np.asarray(expected)
+    if exact is None:
+        exact = np.issubdtype(want.dtype, np.integer)
+    want = want.astype(float)
     if got.shape != want.shape:
-        return Feedback(False, f"`{name}` has shape {got.shape}, expected {want.shape}.")
-    if np.allclose(got, want, atol=atol, rtol=1e-4):
-        return Feedback(True, f"`{name}` = {np.round(got, 4).tolist()} is right.")
+        kind = "list" if isinstance(answer, (list, tuple)) else type(answer).__name__
+        if got.size == want.size == 1:
+            note = (f"read the one-element {kind} of shape {got.shape} as the number "
+                    f"{_show(got.reshape(()))}")
+            got = got.reshape(want.shape)
+        elif got.size == want.size and np.squeeze(got).shape == np.squeeze(want).shape:
+            note = f"read the {kind} of shape {got.shape} as shape {want.shape}"
+            got = got.reshape(want.shape)
+        elif want.ndim == 0:
+            return Feedback(False, f"`{name}` holds {got.size} numbers (shape {got.shape}); the "
+                                   "answer is a single number.")
+        else:
+            return Feedback(False, f"`{name}` has shape {got.shape}, expected {want.shape}.")
+    said = f" ({note})" if note else ""
+    shown = _show(got)
+    if exact:
+        right = bool(np.array_equal(got, want))
+    else:
+        right = bool(np.allclose(got, want, atol=atol, rtol=rtol))
+    if right:
+        return Feedback(True, f"`{name}` = {shown} is right{said}.")
     for message, test in (hints or {}).items():
         if test(got):
-            return Feedback(False, f"`{name}` = {np.round(got, 4).tolist()}: {message}")
-    return Feedback(False, f"`{name}` = {np.round(got, 4).tolist()} is not right yet; "
-                           "recompute it step by step from the cells above.")
+            return Feedback(False, f"`{name}` = {shown}{said}: {message}")
+    close = exact and bool(np.allclose(got, want, rtol=1e-3, atol=0))
+    why = (" It is close, but a count has to be exact." if close else
+           " Recompute it step by step from the cells above.")
+    return Feedback(False, f"`{name}` = {shown}{said} is not right yet.{why}")
 
 
-def check_choice(answer: Any, correct: Any, name: str, explanations: dict[Any, str]) -> Feedback:
-    """A multiple-choice answer, with an explanation for each wrong choice."""
+def _choice_key(text: str, spaces: bool = True) -> str:
+    """Case, surrounding spaces and quotes, and repeated spaces do not matter."""
+    text = text.strip()
+    while len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"`":
+        text = text[1:-1].strip()
+    text = " ".join(text.split()) if spaces else "".join(text.split())
+    return text.casefold()
+
+
+def _match_choice(answer: Any, choices: Sequence[Any]) -> Any:
+    """The choice ``answer`` stands for, or ``None``."""
+    try:
+        if answer in choices:
+            return answer
+    except TypeError:  # e.g. an array, which cannot be compared with ==
+        return None
+    if not isinstance(answer, str):
+        return None
+    texts = [c for c in choices if isinstance(c, str)]
+    for spaces in (True, False):  # first as written, then ignoring every space
+        hits = [c for c in texts if _choice_key(c, spaces) == _choice_key(answer, spaces)]
+        if len(hits) == 1:
+            return hits[0]
+    return None
+
+
+def check_choice(
+    answer: Any, correct: Any, name: str, explanations: dict[Any, str]
+) -> Feedback:
+    """A multiple-choice answer, with an explanation for each choice.
+
+    ``correct`` is the right choice, or a tuple/list/set of choices that are all
+    right (their explanations say what each one costs). Text answers are
+    matched regardless of case, surrounding spaces and quotes, and the feedback
+    says how the answer was read when it was not written exactly as a choice.
+    """
     if _is_placeholder(answer):
         return _not_attempted(name)
-    if answer == correct:
-        return Feedback(True, f"`{name}` = {answer!r}. {explanations.get(correct, '')}".strip())
-    why = explanations.get(answer, f"{answer!r} is not one of the choices.")
-    return Feedback(False, f"`{name}` = {answer!r}: {why}")
+    right = list(correct) if isinstance(correct, (tuple, list, set, frozenset)) else [correct]
+    choices = list(dict.fromkeys([*right, *explanations]))
+    choice = _match_choice(answer, choices)
+    if choice is None:
+        listed = ", ".join(repr(c) for c in choices)
+        return Feedback(False, f"`{name}` = {answer!r} is not one of the choices: {listed}.")
+    said = "" if answer == choice else f" (read {answer!r} as {choice!r})"
+    why = explanations.get(choice, "")
+    if choice in right:
+        return Feedback(True, f"`{name}` = {choice!r}{said}. {why}".strip())
+    return Feedback(False, f"`{name}` = {choice!r}{said}: {why or 'not this one.'}")
 
 
 # Inputs on which the learners' activation functions are compared with the reference.
