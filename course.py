@@ -1,22 +1,30 @@
 #!/usr/bin/env python3
 """Set up the course and run it: the only entry point a learner, teacher or CI needs.
 
-    python3 course.py lab     # set up (once), then open the course in JupyterLab
-    python3 course.py test    # set up (once), then run every test: unit tests, then nbval
-    python3 course.py setup   # only create/refresh the .venv
-    python3 course.py bench   # measure every notebook (see bench/README.md)
+    python3 course.py lab       # set up (once), then open the course in JupyterLab
+    python3 course.py test      # set up (once), then run every test: unit tests, then nbval
+    python3 course.py setup     # only create/refresh the .venv
+    python3 course.py bench     # measure every notebook (see bench/README.md)
+    python3 course.py margins | perturb | breakage | variants   # maintainers' tools (README)
 
 Set-up creates ``.venv`` next to this file and installs ``requirements.txt`` and
 the ``helpers`` package (editable) into it. It is idempotent: a stamp in the
 .venv records what was installed, so a second call with nothing changed starts
 in well under a second. Only the Python standard library is used here, so this
 runs on a machine that has nothing but Python 3.11.
+
+Where it works: TensorFlow 2.21, which every chapter uses, has packages for
+Linux (x86-64, ARM64), Windows (x86-64) and macOS on Apple silicon, for a 64-bit
+Python 3.10 to 3.13. On anything else set-up stops *before* pip and says what
+to do instead (``COURSE_IGNORE_PLATFORM=1`` skips that check).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import platform
+import struct
 import subprocess
 import sys
 import venv
@@ -27,6 +35,78 @@ VENV = ROOT / ".venv"
 STAMP = VENV / ".course-installed"
 INPUTS = ("requirements.txt", "pyproject.toml")
 SUPPORTED = ((3, 10), (3, 13))  # TensorFlow 2.21 wheels; the course is tested on 3.11
+# (system, machine) pairs with a TensorFlow 2.21 wheel, machine names as platform.machine()
+# spells them on each system.
+WHEEL_PLATFORMS = {
+    ("Linux", "x86_64"): "Linux on x86-64",
+    ("Linux", "aarch64"): "Linux on ARM64",
+    ("Linux", "arm64"): "Linux on ARM64",
+    ("Windows", "AMD64"): "Windows on x86-64",
+    ("Darwin", "arm64"): "macOS on Apple silicon",
+}
+WORKS = ("Linux (x86-64 or ARM64), Windows (x86-64) and macOS on Apple silicon (M1 or "
+         "later), with a 64-bit Python 3.10 to 3.13 (3.11 is the tested one)")
+INSTEAD = ("What to do instead: run the course on a machine that is one of those (a lab "
+           "computer, or a Linux virtual machine or server), or on a hosted notebook service "
+           "that runs Linux (such as Google Colab or Kaggle): upload this folder and run "
+           "`pip install -r requirements.txt -e .` in a notebook cell there.")
+BENCH_COMMANDS = {"bench": "bench.run", "margins": "bench.margins", "perturb": "bench.perturb",
+                  "breakage": "bench.breakage", "variants": "bench.variants"}
+
+
+class SetupError(Exception):
+    """Set-up cannot go on; the message says why and what to do."""
+
+
+def platform_problem(
+    system: str | None = None,
+    machine: str | None = None,
+    version: tuple[int, ...] | None = None,
+    bits: int | None = None,
+) -> str | None:
+    """``None`` when TensorFlow 2.21 installs here, else one paragraph for the learner."""
+    system = system or platform.system()
+    machine = machine or platform.machine()
+    version = tuple(version or sys.version_info[:2])[:2]
+    bits = bits or struct.calcsize("P") * 8
+    python = ".".join(map(str, version))
+    if system == "Darwin" and machine == "x86_64":
+        where = ("macOS on an Intel processor (x86_64). If this Mac has an Apple chip (M1 or "
+                 "later), this Python is an Intel build running under Rosetta: install the "
+                 "arm64 Python 3.11 from python.org (or Homebrew's in /opt/homebrew) and run "
+                 "course.py with it.")
+    elif bits != 64:
+        where = (f"a {bits}-bit Python. If the computer itself is 64-bit, install the 64-bit "
+                 "Python 3.11 and run course.py with it.")
+    elif (system, machine) not in WHEEL_PLATFORMS:
+        where = f"{system or 'this system'} on {machine or 'this processor'}."
+    elif not (SUPPORTED[0] <= version <= SUPPORTED[1]):
+        return (f"This course needs Python 3.11 (3.10 to 3.13 work); this is {python}. "
+                "Install Python 3.11 and run `python3.11 course.py ...` (Windows: "
+                "`py -3.11 course.py ...`), or use the conda route in the README, which "
+                "brings its own Python 3.11.")
+    else:
+        return None
+    return (f"This course cannot be installed on this machine: TensorFlow 2.21, which every "
+            f"chapter uses, has no package for {where} It works on {WORKS}. {INSTEAD} "
+            "(To try anyway, set COURSE_IGNORE_PLATFORM=1.)")
+
+
+def _pip_advice(output: str) -> str:
+    """What the end of pip's output means for the learner."""
+    text = output.lower()
+    network = ("connection", "timed out", "name resolution", "proxy", "ssl", "certificate",
+               "network is unreachable", "max retries")
+    if any(word in text for word in network):
+        return ("pip could not reach the package index: check the network connection to PyPI "
+                "(or your proxy settings) and run the same command again.")
+    if "no matching distribution" in text or "could not find a version" in text:
+        return (f"pip found no package of a pinned version for this platform and Python (or "
+                f"the package index it uses does not have one). The course works on {WORKS}. "
+                f"{INSTEAD}")
+    if "no space left" in text:
+        return "The disk is full: free some space (TensorFlow needs about 2 GB) and run again."
+    return "pip's own words above say what went wrong."
 
 
 def venv_python() -> Path:
@@ -40,31 +120,53 @@ def wanted_stamp() -> str:
     return digest.hexdigest()
 
 
+def pip_install(python: Path, *args: str) -> None:
+    """Run pip quietly; when it fails, raise with the last lines of what it said."""
+    cmd = [str(python), "-m", "pip", "--disable-pip-version-check", "install",
+           "--progress-bar", "off", "-q", *args]
+    result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode:
+        lines = (result.stdout or "").strip().splitlines()[-15:] or ["(no output)"]
+        said = "\n".join(f"    {line}" for line in lines)
+        raise SetupError(
+            f"Set-up failed while running: {' '.join(cmd)}\n"
+            f"pip said (last lines):\n{said}\n{_pip_advice(said)} "
+            f"Delete {VENV.name}/ to start again from scratch."
+        )
+
+
 def setup() -> Path:
     """Create or refresh .venv; return its Python. Near-instant when up to date."""
-    if not (SUPPORTED[0] <= sys.version_info[:2] <= SUPPORTED[1]):
-        sys.exit(
-            f"This course needs Python 3.11 (3.10 to 3.13 work); this is "
-            f"{sys.version.split()[0]}. Install Python 3.11 and run "
-            "`python3.11 course.py ...`, or use the conda route in the README."
-        )
+    problem = platform_problem()
+    if problem and not os.environ.get("COURSE_IGNORE_PLATFORM"):
+        raise SetupError(problem)
     stamp = wanted_stamp()
     python = venv_python()
     if python.exists() and STAMP.is_file() and STAMP.read_text() == stamp:
         return python
     if not python.exists():
         print(f"Creating {VENV.name}/ with Python {sys.version.split()[0]} ...", flush=True)
-        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        try:
+            venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        except (subprocess.CalledProcessError, OSError) as err:
+            raise SetupError(
+                f"Could not create {VENV.name}/ ({err}). On Debian or Ubuntu, install the "
+                "venv module first: `sudo apt install python3-venv` (or python3.11-venv)."
+            ) from err
     print("Installing requirements.txt and the helpers package (first time: ~1-3 min) ...",
           flush=True)
     STAMP.unlink(missing_ok=True)
-    pip = [str(python), "-m", "pip", "--disable-pip-version-check", "install",
-           "--progress-bar", "off", "-q"]
-    subprocess.run([*pip, "-r", str(ROOT / "requirements.txt")], check=True)
-    subprocess.run([*pip, "--no-deps", "-e", str(ROOT)], check=True)
+    pip_install(python, "-r", str(ROOT / "requirements.txt"))
+    pip_install(python, "--no-deps", "-e", str(ROOT))
     STAMP.write_text(stamp)
     print("Set-up complete.", flush=True)
     return python
+
+
+def lab_command(python: Path, extra: list[str]) -> list[str]:
+    """JupyterLab with the course's server config (which also turns the news pop-up off)."""
+    config = ROOT / "jupyter_notebook_config.py"
+    return [str(python), "-m", "jupyter", "lab", f"--config={config}", *extra]
 
 
 def run(python: Path, args: list[str]) -> int:
@@ -79,31 +181,25 @@ def main(argv: list[str]) -> int:
     if command in ("help", "-h", "--help"):
         print(__doc__)
         return 0
-    if command not in ("setup", "lab", "test", "bench"):
+    if command not in ("setup", "lab", "test", *BENCH_COMMANDS):
         print(f"Unknown command {command!r}.\n{__doc__}", file=sys.stderr)
         return 2
     try:
         python = setup()
-    except subprocess.CalledProcessError as err:
-        print(
-            f"Set-up failed while running: {' '.join(map(str, err.cmd))}\n"
-            "Check the network connection to PyPI (or your proxy settings) and run the "
-            f"same command again; delete {VENV.name}/ to start from scratch.",
-            file=sys.stderr,
-        )
+    except SetupError as err:
+        print(err, file=sys.stderr)
         return 1
     if command == "setup":
         return 0
     if command == "lab":
-        config = ROOT / "jupyter_notebook_config.py"
-        return run(python, ["-m", "jupyter", "lab", f"--config={config}", *extra])
+        return run(python, lab_command(python, extra)[1:])
     if command == "test":
         return run(python, [
             "-m", "pytest", "tests", "notebooks",
             "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
             "--nbval-cell-timeout", "600", *extra,
         ])
-    return run(python, ["-m", "bench.run", *extra])
+    return run(python, ["-m", BENCH_COMMANDS[command], *extra])
 
 
 if __name__ == "__main__":

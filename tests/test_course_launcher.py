@@ -1,4 +1,5 @@
-"""course.py: set-up is idempotent (no pip when nothing changed) and commands are validated."""
+"""course.py: set-up is idempotent (no pip when nothing changed), commands are validated, a
+platform without TensorFlow 2.21 is refused before pip, and a failed pip is quoted."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def course(tmp_path, monkeypatch):
     monkeypatch.setattr(module, "ROOT", tmp_path)
     monkeypatch.setattr(module, "VENV", tmp_path / ".venv")
     monkeypatch.setattr(module, "STAMP", tmp_path / ".venv" / ".course-installed")
+    monkeypatch.delenv("COURSE_IGNORE_PLATFORM", raising=False)
     calls = []
 
     def fake_run(cmd, check=False, **kwargs):
@@ -60,21 +62,115 @@ def test_unknown_command_is_refused(course, capsys):
     assert "Unknown command 'deploy'" in capsys.readouterr().err
 
 
-def test_failed_install_says_what_to_do(course, monkeypatch, capsys):
-    module, _ = course
-
+def _pip_fails_with(module, monkeypatch, output):
     def failing(cmd, check=False, **kwargs):
-        raise subprocess.CalledProcessError(1, cmd)
+        return subprocess.CompletedProcess(cmd, 1, stdout=output)
 
     monkeypatch.setattr(module.subprocess, "run", failing)
+
+
+NO_WHEEL = """Collecting tensorflow==2.21.0 (from -r requirements.txt (line 7))
+ERROR: Could not find a version that satisfies the requirement tensorflow==2.21.0 (from versions: none)
+ERROR: No matching distribution found for tensorflow==2.21.0
+"""  # noqa: E501 - pip's own lines
+NO_NETWORK = """WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError(... Failed to establish a new connection: [Errno -3] Temporary failure in name resolution')': /simple/tensorflow/
+ERROR: Could not find a version that satisfies the requirement tensorflow==2.21.0 (from versions: none)
+"""  # noqa: E501 - pip's own lines
+
+
+def test_failed_install_quotes_pip_and_does_not_blame_the_network(course, monkeypatch, capsys):
+    module, _ = course
+    _pip_fails_with(module, monkeypatch, NO_WHEEL)
     assert module.main(["setup"]) == 1
     err = capsys.readouterr().err
-    assert "Set-up failed" in err and "network connection to PyPI" in err
+    assert "Set-up failed" in err and "pip said" in err
+    assert "No matching distribution found for tensorflow==2.21.0" in err
+    assert "network" not in err.lower()
+    assert "hosted notebook service" in err and "Apple silicon" in err
     assert not module.STAMP.exists()  # a failed install is retried next time
 
 
-def test_wrong_python_is_refused(course, monkeypatch):
+def test_a_network_failure_is_called_one(course, monkeypatch, capsys):
     module, _ = course
+    _pip_fails_with(module, monkeypatch, NO_NETWORK)
+    assert module.main(["setup"]) == 1
+    err = capsys.readouterr().err
+    assert "Temporary failure in name resolution" in err
+    assert "check the network connection to PyPI" in err
+
+
+def test_any_other_pip_failure_is_quoted_not_guessed(course, monkeypatch, capsys):
+    module, _ = course
+    _pip_fails_with(module, monkeypatch, "\n".join(f"line {i}" for i in range(40))
+                    + "\nerror: subprocess-exited-with-error")
+    assert module.main(["setup"]) == 1
+    err = capsys.readouterr().err
+    assert "subprocess-exited-with-error" in err and "line 39" in err
+    assert "line 5\n" not in err  # only the last lines
+    assert "network" not in err.lower() and "pip's own words above" in err
+
+
+@pytest.mark.parametrize("system, machine, bits, expected", [
+    ("Darwin", "x86_64", 64, "macOS on an Intel processor"),
+    ("Windows", "ARM64", 64, "Windows on ARM64"),
+    ("Linux", "armv7l", 32, "32-bit Python"),
+    ("Windows", "AMD64", 32, "32-bit Python"),
+    ("Linux", "ppc64le", 64, "Linux on ppc64le"),
+    ("FreeBSD", "amd64", 64, "FreeBSD on amd64"),
+])
+def test_a_platform_without_tensorflow_is_refused_before_pip(
+        course, monkeypatch, capsys, system, machine, bits, expected):
+    module, calls = course
+    monkeypatch.setattr(module.platform, "system", lambda: system)
+    monkeypatch.setattr(module.platform, "machine", lambda: machine)
+    monkeypatch.setattr(module.struct, "calcsize", lambda fmt: bits // 8)
+    assert module.main(["setup"]) == 1
+    err = capsys.readouterr().err
+    assert calls == [], "pip must not run on a platform it cannot install"
+    assert expected in err and "has no package for" in err
+    assert "Linux (x86-64 or ARM64), Windows (x86-64) and macOS on Apple silicon" in err
+    assert "hosted notebook service" in err
+    assert "network" not in err.lower()
+
+
+@pytest.mark.parametrize("system, machine", [
+    ("Linux", "x86_64"), ("Linux", "aarch64"), ("Windows", "AMD64"), ("Darwin", "arm64"),
+])
+@pytest.mark.parametrize("version", [(3, 10), (3, 11), (3, 13)])
+def test_supported_platforms_pass(course, system, machine, version):
+    module, _ = course
+    assert module.platform_problem(system, machine, version, 64) is None
+
+
+def test_the_platform_check_can_be_overridden(course, monkeypatch):
+    module, calls = course
+    monkeypatch.setattr(module.platform, "system", lambda: "Darwin")
+    monkeypatch.setattr(module.platform, "machine", lambda: "x86_64")
+    monkeypatch.setenv("COURSE_IGNORE_PLATFORM", "1")
+    module.setup()
+    assert any("-r" in cmd for cmd in calls)
+
+
+def test_wrong_python_is_refused(course, monkeypatch, capsys):
+    module, calls = course
     monkeypatch.setattr(sys, "version_info", (3, 9, 0))
-    with pytest.raises(SystemExit, match="needs Python 3.11"):
+    assert module.main(["setup"]) == 1
+    assert "needs Python 3.11" in capsys.readouterr().err and calls == []
+    monkeypatch.setattr(sys, "version_info", (3, 14, 0))
+    with pytest.raises(module.SetupError, match="this is 3.14"):
         module.setup()
+
+
+def test_lab_passes_the_course_config(course):
+    module, _ = course
+    cmd = module.lab_command(Path("python"), ["--port", "8890"])
+    assert cmd[1:4] == ["-m", "jupyter", "lab"]
+    assert cmd[4] == f"--config={module.ROOT / 'jupyter_notebook_config.py'}"
+    assert cmd[-2:] == ["--port", "8890"]
+
+
+@pytest.mark.parametrize("command", ["margins", "perturb", "breakage", "variants", "bench"])
+def test_maintainer_commands_reach_their_bench_module(course, command):
+    module, calls = course
+    assert module.main([command, "--help"]) == 0
+    assert calls[-1][1:4] == ["-m", f"bench.{'run' if command == 'bench' else command}", "--help"]
