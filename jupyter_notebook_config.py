@@ -68,3 +68,15 @@ c.ZMQChannelsWebsocketConnection.iopub_data_rate_limit = 5_000_000
 c.ZMQChannelsWebsocketConnection.iopub_msg_rate_limit = 1000
 # Averaging window in seconds.
 c.ZMQChannelsWebsocketConnection.rate_limit_window = 3.0
+
+# --- No pop-ups in class ------------------------------------------------------
+# A new JupyterLab asks every learner "Would you like to get notified about
+# official Jupyter news?" in a corner toast. JupyterLab's own setting for it is
+# `fetchNews` of `@jupyterlab/apputils-extension:notification` ("false" = never
+# ask, never fetch). Defaults for settings come from `overrides.json` in the
+# application settings folder; the course keeps its own in lab_settings/ and
+# points JupyterLab at it here, so both the launcher (`course.py lab`) and the
+# conda route (`jupyter lab --config=jupyter_notebook_config.py`) get it, and
+# nothing inside the environment is patched. A learner can still switch news on
+# in Settings > Notifications (their own choice wins over a default).
+c.LabApp.app_settings_dir = os.path.join(_here, "lab_settings")

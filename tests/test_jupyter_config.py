@@ -64,7 +64,10 @@ def test_rate_limits_reach_the_websocket_connection(server):
 def test_every_option_is_a_current_name():
     """Catches old `NotebookApp.*` names and typos, which Jupyter silently ignores."""
     config = PyFileConfigLoader(CONFIG.name, path=str(CONFIG.parent)).load_config()
+    from jupyterlab.labapp import LabApp
+
     classes = {
+        "LabApp": LabApp,
         "ServerApp": ServerApp,
         "IdentityProvider": IdentityProvider,
         "ZMQChannelsWebsocketConnection": ZMQChannelsWebsocketConnection,
