@@ -68,3 +68,55 @@ def test_markdown_is_not_commented_out(path):
         if len(lines) > 2:
             headings = sum(ln.startswith("#") for ln in lines)
             assert headings < len(lines), f"{path.name}: every line is a heading: {lines[0]!r}"
+
+
+CONFIRM_LINE = "[solution] passes its check."
+
+
+def _solution_output_problem(out: dict) -> str | None:
+    """What a solution cell's committed output gives away, or None."""
+    kind = out["output_type"]
+    if kind == "stream":
+        lines = [ln.strip() for ln in "".join(out.get("text", "")).splitlines() if ln.strip()]
+        extra = [ln for ln in lines if ln != CONFIRM_LINE]
+        return f"prints {extra[0]!r}" if extra else None
+    if kind in ("execute_result", "display_data"):
+        data = out.get("data", {})
+        if any(mime.startswith("image/") for mime in data):
+            return None  # a plot shows the method, not a checked answer
+        shown = "".join(data.get("text/plain", "")) or ", ".join(data)
+        return f"displays {shown[:80]!r}"
+    return f"has an output of type {kind}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_solutions_do_not_give_themselves_away(path):
+    """Solution cells are collapsed, code and output, and their committed output shows at
+    most checks.confirm()'s line (or a plot): never the answer or the check's feedback."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    for index, cell in enumerate(cells):
+        if "solution" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        where = f"{path.name}, cell {index}"
+        hidden = cell["metadata"].get("jupyter", {})
+        assert hidden.get("source_hidden") is True, f"{where}: set jupyter.source_hidden"
+        if cell["cell_type"] != "code":
+            continue
+        assert hidden.get("outputs_hidden") is True, f"{where}: set jupyter.outputs_hidden"
+        for out in cell.get("outputs", []):
+            problem = _solution_output_problem(out)
+            assert problem is None, (
+                f"{where}: the solution {problem}; end it with "
+                "checks.confirm(checks.check_xxx(answer)), which prints only "
+                f"{CONFIRM_LINE!r}")
+
+
+def test_the_solution_check_sees_what_gives_a_solution_away():
+    ok = {"output_type": "stream", "name": "stdout", "text": [CONFIRM_LINE + "\n"]}
+    leak = {"output_type": "execute_result", "data": {"text/plain": ["[ok] `answer_y` = 0.475"]}}
+    printed = {"output_type": "stream", "name": "stdout", "text": ["[ok] `x` = 15 is right.\n"]}
+    plot = {"output_type": "display_data",
+            "data": {"image/png": "iVBOR", "text/plain": ["<Figure size 640x480>"]}}
+    assert _solution_output_problem(ok) is None and _solution_output_problem(plot) is None
+    assert "0.475" in _solution_output_problem(leak)
+    assert "is right" in _solution_output_problem(printed)
