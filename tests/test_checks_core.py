@@ -70,3 +70,21 @@ def test_confirm_shows_nothing_of_the_answer(capsys):
     assert capsys.readouterr().out == "[solution] passes its check.\n"
     with pytest.raises(checks.SolutionError):
         checks.confirm(checks.check_value(0.3, 0.25, "grad"))
+
+
+def test_the_checks_package_is_shipped_by_a_normal_install():
+    """pyproject's package list must name helpers.checks, or `pip install .` (not -e) and
+    a built wheel would leave it out and every notebook's `from helpers import checks` fails."""
+    tomllib = pytest.importorskip("tomllib")
+    from pathlib import Path
+
+    root = Path(checks.__file__).resolve().parents[2]
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = setuptools.get("packages")
+    if not isinstance(listed, list):
+        return  # automatic discovery (packages.find) finds subpackages itself
+    helpers = root / "helpers"
+    wanted = {".".join(("helpers", *p.parent.relative_to(helpers).parts))
+              for p in helpers.rglob("__init__.py")}
+    assert wanted <= set(listed), f"pyproject.toml [tool.setuptools] packages lacks " \
+                                  f"{sorted(wanted - set(listed))}"
