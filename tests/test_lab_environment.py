@@ -41,9 +41,9 @@ def _course():
 def _conda_route_argv() -> list[str]:
     """The README's conda command, as documented (so the test follows the README)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = readme.split("### With conda instead", 1)[1].split("```", 2)[1]
-    line = next(ln for ln in block.splitlines() if ln.strip().startswith("jupyter lab"))
-    return line.split("#")[0].split()[2:]
+    commands = re.findall(r"^\s*(jupyter lab\b[^#\n]*)", readme, re.MULTILINE)
+    assert commands, "the README no longer shows the conda route's `jupyter lab ...` command"
+    return commands[0].split()[2:]
 
 
 def _lab_app(argv: list[str]) -> LabApp:
