@@ -20,6 +20,7 @@ __all__ = [
     "history_series",
     "plot_history",
     "plot_curves",
+    "plot_runs",
     "show_images",
     "plot_confusion_matrix",
     "plot_function",
@@ -140,6 +141,44 @@ def plot_curves(
         ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_runs(
+    runs: Mapping[str, Sequence[Sequence[float]]],
+    ylabel: str,
+    title: str | None = None,
+    xlabel: str = "epoch",
+    ax: plt.Axes | None = None,
+) -> plt.Figure:
+    """Repeated runs per name (e.g. one curve per seed): the mean as a line, min-max shaded.
+
+    ``runs`` maps a name to a list of curves of equal length, e.g.
+    ``{"Adam": [seed_1_curve, seed_2_curve, seed_3_curve]}``.
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4))
+    else:
+        fig = ax.figure
+    for name, curves in runs.items():
+        values = np.asarray(curves, dtype=float)
+        if values.ndim != 2 or len(values) == 0:
+            raise ValueError(
+                f"plot_runs() needs a list of equally long curves for {name!r}, one per run; "
+                f"got an array of shape {values.shape}."
+            )
+        epochs = np.arange(1, values.shape[1] + 1)
+        (line,) = ax.plot(epochs, values.mean(axis=0), "o-", ms=3,
+                          label=f"{name} (mean of {len(values)})")
+        ax.fill_between(epochs, values.min(axis=0), values.max(axis=0),
+                        color=line.get_color(), alpha=0.2, lw=0)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 

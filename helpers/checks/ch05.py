@@ -6,7 +6,8 @@ from typing import Any
 
 from helpers.checks.core import Feedback, _is_placeholder, _not_attempted, check_choice
 
-__all__ = ["check_callbacks", "check_dropout_values", "check_saved_format"]
+__all__ = ["check_callbacks", "check_dropout_values", "check_saved_format",
+           "check_fair_metric"]
 
 
 def check_callbacks(callbacks: Any) -> Feedback:
@@ -73,3 +74,20 @@ def check_saved_format(answer: Any) -> Feedback:
                        "first, and Keras only restores the optimizer's variables into an "
                        "optimizer that is already built (otherwise it warns and skips them).",
     })
+
+
+def check_fair_metric(answer: Any) -> Feedback:
+    """Ex. 5.5: which number compares a model with an L2 penalty and one without."""
+    return check_choice(answer, "val_ce", "answer_metric", {
+        "val_ce": "The plain cross-entropy on the validation set measures the same thing for "
+                  "both models; Keras adds the L2 penalty to `loss` and `val_loss` of the "
+                  "regularised model only.",
+        "val_loss": "for the model with kernel_regularizer, Keras adds the L2 penalty "
+                    "(lambda times the sum of squared weights) to val_loss too, so its val_loss "
+                    "is higher even when its predictions are just as good. Compare a metric "
+                    "both models compute the same way.",
+        "loss": "that is measured on the training images (with dropout active and, for the L2 "
+                "model, the penalty added): it says how well a model fits, not how well it "
+                "generalises.",
+    })
+
