@@ -58,6 +58,12 @@ __all__ = [
     "decode_review",
     "tokenize",
     "encode_review",
+    "load_chatbot_data",
+    "load_klue_ner",
+    "grouped_split",
+    "split_klue_ner",
+    "CHATBOT_LABELS",
+    "KLUE_ENTITY_TYPES",
     "fetch",
     "verify",
     "make_server",
@@ -78,11 +84,30 @@ FILES: dict[str, tuple[str, ...]] = {
     ),
     "imdb": ("imdb.npz",),
     "imdb_word_index": ("imdb_word_index.json",),
+    # Chapter 8's Korean corpora: plain files from public GitHub repositories.
+    "chatbot": ("ChatbotData.csv",),
+    "klue_ner": ("klue-ner-v1.1_dev.tsv",),
+}
+# Files that do not come from the Keras origin: their public raw-file URLs.
+ORIGINS = {
+    "ChatbotData.csv":
+        "https://raw.githubusercontent.com/songys/Chatbot_data/master/ChatbotData.csv",
+    "klue-ner-v1.1_dev.tsv":
+        "https://raw.githubusercontent.com/KLUE-benchmark/KLUE/main/"
+        "klue_benchmark/klue-ner-v1.1/klue-ner-v1.1_dev.tsv",
+}
+# Credit and licence, printed by the loaders of data that asks for them.
+CREDITS = {
+    "chatbot": "ChatbotData by songys (github.com/songys/Chatbot_data), MIT licence",
+    "klue_ner": "KLUE-NER v1.1 by the KLUE benchmark (github.com/KLUE-benchmark/KLUE), "
+                "CC BY-SA 4.0",
 }
 # SHA-256 of the files Keras publishes, where Keras itself pins one.
 UPSTREAM_SHA256 = {
     "mnist.npz": "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
     "imdb.npz": "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f",
+    "ChatbotData.csv": "287eb129695b577321c80ad397bb3c2279164d4ca577874d129fd3db5b30afe2",
+    "klue-ner-v1.1_dev.tsv": "0f4d5e818f7b82d299c3a87856fc40a706f5943207580ddb252397e387050a54",
 }
 
 _CHUNK = 1 << 16
@@ -565,6 +590,193 @@ def encode_review(
 
 
 # --------------------------------------------------------------------------
+# Korean corpora (chapter 8): ChatbotData and KLUE-NER
+# --------------------------------------------------------------------------
+
+CHATBOT_LABELS = ("일상다반사", "이별", "사랑")  # 0 everyday talk, 1 breakup, 2 love
+KLUE_ENTITY_TYPES = ("PS", "LC", "OG", "DT", "TI", "QT")
+_KLUE_TAG = re.compile(r"O|[BI]-(?:PS|LC|OG|DT|TI|QT)")
+_KLUE_CHAR_LINE = re.compile(r"(.)\t(\S+)")
+
+
+def _locate_or_download(dataset: str, name: str) -> tuple[str, Path]:
+    """Like :func:`_locate`, then the data's own public URL (saved for next time)."""
+    label, folder, tried = _locate(dataset)
+    if folder is not None:
+        return label, folder
+    target = _download_folder()
+    rel = FILES[dataset][0]
+    try:
+        fetch(target, datasets=[dataset], quiet=True)
+    except DatasetError as err:
+        raise DatasetError(
+            f"Could not load {name}. Tried: {'; '.join(tried)}; and the download from "
+            f"{ORIGINS[rel]}, which failed ({err}) Two ways out: connect to the internet "
+            f"and run this cell again (the file is saved in {target} for next time), or "
+            f"copy {rel} into a folder and set COURSE_DATA_DIR to it, e.g. `export "
+            "COURSE_DATA_DIR=/path/to/datasets` before starting Jupyter. In a classroom, "
+            "the teacher can run `python -m helpers.datasets serve` and you set "
+            "COURSE_DATA_MIRROR=http://TEACHER-ADDRESS:8765 instead."
+        ) from None
+    return f"{ORIGINS[rel]} (saved in {_label_for(target)})", target
+
+
+def _read_text(path: Path, label: str) -> str:
+    """A text file as one str: BOM dropped, line ends normalised, Unicode NFC."""
+    import unicodedata
+
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise _corrupt_error(path, label, err) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text)
+
+
+def _bad_line(path: Path, number: int, what: str) -> DatasetError:
+    return DatasetError(
+        f"Line {number} of {path} {what}, so the file is not the expected one or was "
+        f"damaged. Delete it and download a fresh copy with `python -m helpers.datasets "
+        f"fetch --to {path.parent}` (or copy it again from where you got it)."
+    )
+
+
+def _parse_chatbot(path: Path, label: str):
+    import csv
+
+    rows = csv.reader(io.StringIO(_read_text(path, label), newline=""))
+    questions: list[str] = []
+    answers: list[str] = []
+    labels: list[int] = []
+    header_seen = False
+    for number, row in enumerate(rows, 1):
+        row = [cell.strip() for cell in row]
+        if not any(row):
+            continue  # an empty line
+        if not header_seen:
+            if [c.lower() for c in row[:3]] != ["q", "a", "label"]:
+                raise _bad_line(path, number, f"is {row!r}, not the header Q,A,label")
+            header_seen = True
+            continue
+        if len(row) != 3:
+            raise _bad_line(path, number, f"has {len(row)} fields instead of 3 (Q,A,label)")
+        question, answer, raw_label = row
+        if raw_label not in ("0", "1", "2") or not question or not answer:
+            raise _bad_line(path, number, f"is not question,answer,0/1/2 but {row!r}")
+        questions.append(question)
+        answers.append(answer)
+        labels.append(int(raw_label))
+    if not questions:
+        raise _bad_line(path, 1, "starts a file with no question/answer pairs")
+    return (np.array(questions, dtype=str), np.array(answers, dtype=str),
+            np.array(labels, dtype=np.int64))
+
+
+def load_chatbot_data():
+    """Load ChatbotData (songys/Chatbot_data, MIT): ``questions, answers, labels``.
+
+    ``questions`` and ``answers`` are NumPy arrays of str, ``labels`` int64:
+    0 everyday talk (일상다반사), 1 breakup (이별), 2 love (사랑); see
+    :data:`CHATBOT_LABELS`. The file's quirks are handled: a byte-order mark,
+    Windows line ends, empty lines, spaces around fields (one label is
+    ``"2   "``), quoted fields with commas, decomposed Hangul (NFC applied).
+    Rows keep the file's order; the same question can occur more than once.
+    """
+    label, folder = _locate_or_download("chatbot", "ChatbotData")
+    questions, answers, labels = _parse_chatbot(folder / "ChatbotData.csv", label)
+    counts = ", ".join(f"{k} {CHATBOT_LABELS[k]} {int((labels == k).sum()):,}" for k in range(3))
+    print(f"ChatbotData: {len(questions):,} question/answer pairs ({counts}), from {label}. "
+          f"Data: {CREDITS['chatbot']}.")
+    return questions, answers, labels
+
+
+def _parse_klue(path: Path, label: str):
+    sentences: list[list[str]] = []
+    tags: list[list[str]] = []
+    chars: list[str] = []
+    marks: list[str] = []
+    for number, line in enumerate(_read_text(path, label).split("\n"), 1):
+        match = _KLUE_CHAR_LINE.fullmatch(line)
+        if match:
+            if not _KLUE_TAG.fullmatch(match.group(2)):
+                raise _bad_line(path, number, f"has the tag {match.group(2)!r}, not a BIO tag "
+                                f"of {', '.join(KLUE_ENTITY_TYPES)}")
+            chars.append(match.group(1))
+            marks.append(match.group(2))
+        elif line.startswith("##"):
+            continue  # a comment: the file header, or a sentence's id and tagged text
+        elif not line.strip():
+            if chars:  # a blank line ends a sentence
+                sentences.append(chars)
+                tags.append(marks)
+                chars, marks = [], []
+        else:
+            raise _bad_line(path, number, f"is {line[:40]!r}, neither CHAR<TAB>TAG nor a ## "
+                            "comment")
+    if chars:
+        sentences.append(chars)
+        tags.append(marks)
+    if not sentences:
+        raise _bad_line(path, 1, "starts a file with no tagged sentence")
+    return sentences, tags
+
+
+def load_klue_ner():
+    """Load KLUE-NER v1.1 dev (KLUE, CC BY-SA 4.0): ``sentences, tags``.
+
+    Both are lists with one entry per sentence: ``sentences[i]`` is the list of
+    its characters (spaces included, as the file has them) and ``tags[i]`` the
+    list of their BIO tags (``"B-PS"``, ``"I-PS"``, ``"O"``, ...; entity types in
+    :data:`KLUE_ENTITY_TYPES`). ``##`` comment lines and blank separator lines
+    are read and dropped; BOM, Windows line ends and NFC are handled. Split it
+    with :func:`split_klue_ner`.
+    """
+    label, folder = _locate_or_download("klue_ner", "KLUE-NER")
+    sentences, tags = _parse_klue(folder / "klue-ner-v1.1_dev.tsv", label)
+    n_chars = sum(len(s) for s in sentences)
+    print(f"KLUE-NER: {len(sentences):,} sentences ({n_chars:,} characters), from {label}. "
+          f"Data: {CREDITS['klue_ner']}.")
+    return sentences, tags
+
+
+def grouped_split(keys: Sequence, fractions: Sequence[float] = (0.7, 0.15, 0.15),
+                  seed: int = 0) -> tuple[np.ndarray, ...]:
+    """Index arrays of a seeded random split in which equal keys stay together.
+
+    ``keys`` has one entry per sample (e.g. its question): all samples with the
+    same key land in the same part, so a duplicate can never be in training and
+    in test at once. ``fractions`` (summing to 1) are the shares of *distinct*
+    keys per part. The split depends only on the keys, their order and ``seed``.
+    """
+    fractions = [float(f) for f in fractions]
+    if not fractions or min(fractions) <= 0 or abs(sum(fractions) - 1) > 1e-9:
+        raise ValueError(f"fractions must be positive and sum to 1, got {fractions}.")
+    first: dict[Any, int] = {}
+    group = np.array([first.setdefault(k, len(first)) for k in keys], dtype=np.int64)
+    order = np.random.default_rng(seed).permutation(len(first))
+    bounds = np.round(np.cumsum(fractions)[:-1] * len(first)).astype(int)
+    part_of_group = np.empty(len(first), dtype=np.int64)
+    for part, groups in enumerate(np.split(order, bounds)):
+        part_of_group[groups] = part
+    parts = part_of_group[group]
+    return tuple(np.flatnonzero(parts == p) for p in range(len(fractions)))
+
+
+def split_klue_ner(sentences, tags, seed: int = 0, fractions=(0.7, 0.15, 0.15)):
+    """The chapter's fixed split of :func:`load_klue_ner`'s data.
+
+    Returns ``(train, validation, test)``, each a ``(sentences, tags)`` pair of
+    lists: 70/15/15 of the distinct sentences, seeded, with repeated sentences
+    kept in one part. The same files give the same split on every machine.
+    """
+    if len(sentences) != len(tags):
+        raise ValueError(f"{len(sentences)} sentences but {len(tags)} tag lists.")
+    parts = grouped_split(["".join(s) for s in sentences], fractions, seed)
+    return tuple(([sentences[i] for i in idx], [tags[i] for i in idx]) for idx in parts)
+
+
+# --------------------------------------------------------------------------
 # fetch / serve
 # --------------------------------------------------------------------------
 
@@ -645,6 +857,10 @@ def fetch(
             sums_tmp.parent.rmdir()
     local = read_sums(to) or {}
     for name in names:
+        if mirror and not datasets and expected and not any(r in expected for r in FILES[name]):
+            if not quiet:  # an older mirror: fetching everything skips what it lacks
+                print(f"  skipped     {', '.join(FILES[name])} (not on the mirror)")
+            continue
         for rel in FILES[name]:
             dest = to / rel
             want = expected.get(rel) or local.get(rel)
@@ -652,7 +868,10 @@ def fetch(
                 if not quiet:
                     print(f"  kept        {rel}")
                 continue
-            url = (mirror.rstrip("/") + "/" + rel) if mirror else KERAS_ORIGIN + Path(rel).name
+            if mirror:
+                url = mirror.rstrip("/") + "/" + rel
+            else:
+                url = ORIGINS.get(rel, KERAS_ORIGIN + Path(rel).name)
             staging = to / f".{Path(rel).name}.verify"
             try:
                 _download(url, staging)
@@ -713,7 +932,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
     p_fetch.add_argument(
         "--mirror",
         default=os.environ.get("COURSE_DATA_MIRROR"),
-        help="URL of a classroom mirror (default: $COURSE_DATA_MIRROR, else the Keras origin)",
+        help="URL of a classroom mirror (default: $COURSE_DATA_MIRROR, else the Keras origin "
+        "and, for the Korean corpora, their GitHub repositories)",
     )
     p_fetch.add_argument("--only", nargs="+", choices=sorted(FILES), help="just these datasets")
     p_verify = sub.add_parser("verify", help="check a folder against its SHA256SUMS")
@@ -726,7 +946,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.command == "fetch":
-            source = args.mirror or "the Keras origin"
+            source = args.mirror or "the Keras origin and GitHub"
             print(f"Fetching into {args.to} from {source}:")
             fetch(args.to, mirror=args.mirror, datasets=args.only)
             return 0

@@ -1,0 +1,179 @@
+"""Chapter 8's chatbot engine: intent + entities -> a reply, and a chat widget.
+
+The engine is plain Python, so tests drive it without a browser or a trained
+network: it takes two functions,
+
+- ``classify(sentences) -> probabilities``, shape ``(n, 3)`` (the text CNN),
+- ``tag(sentence) -> [(text, type), ...]`` (the entity tagger),
+
+and an :class:`AnswerIndex` over the training pairs. :meth:`ChatEngine.reply`
+predicts the label, finds the training question **with that label** most
+similar to the sentence (cosine similarity of TF-IDF vectors of character
+n-grams) and answers with that question's answer, mentioning an entity where
+one was found (:func:`echo_entities`). :func:`chat_widget` only wires a text
+box to :func:`ChatEngine.reply` and :func:`render_history`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from helpers.datasets import CHATBOT_LABELS
+from helpers.korean import josa
+
+__all__ = ["LABEL_NAMES", "Reply", "AnswerIndex", "echo_entities", "ChatEngine",
+           "render_history", "chat_widget"]
+
+LABEL_NAMES = CHATBOT_LABELS  # ChatbotData's labels 0, 1, 2: 일상다반사, 이별, 사랑
+NOT_UNDERSTOOD = "무슨 말씀인지 잘 모르겠어요. 한 문장으로 말해 주세요."
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the engine says, and why."""
+
+    text: str
+    label: int
+    label_name: str
+    confidence: float
+    entities: list[tuple[str, str]] = field(default_factory=list)
+    matched_question: str = ""
+    answer: str = ""
+    similarity: float = 0.0
+
+
+class AnswerIndex:
+    """The training pairs, searchable by similarity within one label.
+
+    Questions become TF-IDF vectors of character n-grams (1 to 3 characters,
+    within words: scikit-learn's ``analyzer="char_wb"``), which match Korean
+    word stems whatever particle follows them.
+    """
+
+    def __init__(self, questions: Sequence[str], answers: Sequence[str],
+                 labels: Sequence[int], ngram_range: tuple[int, int] = (1, 3)):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        if not len(questions) == len(answers) == len(labels):
+            raise ValueError(f"{len(questions)} questions, {len(answers)} answers and "
+                             f"{len(labels)} labels: give one of each per pair.")
+        if len(questions) == 0:
+            raise ValueError("AnswerIndex needs at least one question/answer pair.")
+        self.questions = [str(q) for q in questions]
+        self.answers = [str(a) for a in answers]
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range,
+                                          sublinear_tf=True)
+        self.matrix = self.vectorizer.fit_transform(self.questions)  # rows have norm 1
+
+    def answers_for(self, label: int) -> set[str]:
+        """Every training answer of ``label``: the only replies the engine can give for it."""
+        return {a for a, lab in zip(self.answers, self.labels, strict=True) if lab == label}
+
+    def nearest(self, sentence: str, label: int | None = None) -> tuple[int, float]:
+        """``(row, cosine)`` of the most similar training question (of ``label``, if given).
+
+        Ties go to the first such row, so the result is the same on every machine.
+        """
+        sims = (self.matrix @ self.vectorizer.transform([sentence]).T).toarray().ravel()
+        if label is not None:
+            allowed = self.labels == label
+            if not allowed.any():
+                raise ValueError(f"no training pair has label {label}.")
+            sims = np.where(allowed, sims, -1.0)
+        row = int(np.argmax(sims))
+        return row, float(sims[row])
+
+
+def echo_entities(answer: str, entities: Sequence[tuple[str, str]]) -> str:
+    """Mention the first entity found before the answer, where it fits.
+
+    A person (PS): "지수님 이야기군요." Any other type: "<entity>을/를
+    말씀하셨네요." (the particle chosen to fit the word). No entity: the answer.
+    """
+    people = [text for text, kind in entities if kind == "PS"]
+    if people:
+        return f"{people[0]}님 이야기군요. {answer}"
+    if entities:
+        return f"{josa(entities[0][0], '을', '를')} 말씀하셨네요. {answer}"
+    return answer
+
+
+class ChatEngine:
+    """Sentence -> label (``classify``) + entities (``tag``) -> reply from ``index``."""
+
+    def __init__(self, classify: Callable[[list[str]], np.ndarray],
+                 tag: Callable[[str], list[tuple[str, str]]], index: AnswerIndex,
+                 label_names: Sequence[str] = LABEL_NAMES):
+        self.classify, self.tag, self.index = classify, tag, index
+        self.label_names = tuple(label_names)
+
+    def reply(self, sentence: str) -> Reply:
+        if not isinstance(sentence, str):
+            raise TypeError(f"reply() needs a sentence (str), got {type(sentence).__name__}.")
+        sentence = " ".join(sentence.split())
+        if not sentence:
+            return Reply(NOT_UNDERSTOOD, -1, "-", 0.0)
+        probs = np.asarray(self.classify([sentence]), dtype=float).reshape(-1)
+        if probs.shape != (len(self.label_names),):
+            raise ValueError(f"classify() returned {probs.size} probabilities for one sentence; "
+                             f"expected {len(self.label_names)}, one per label.")
+        label = int(np.argmax(probs))
+        found = list(self.tag(sentence))
+        row, similarity = self.index.nearest(sentence, label)
+        answer = self.index.answers[row]
+        return Reply(echo_entities(answer, found), label, self.label_names[label],
+                     float(probs[label]), found, self.index.questions[row], answer, similarity)
+
+
+def render_history(history: Sequence[tuple[str, Reply]]) -> str:
+    """The conversation as HTML: each sentence, then the reply with its label and entities."""
+    rows = []
+    for sentence, reply in history:
+        found = ", ".join(f"{text} ({kind})" for text, kind in reply.entities) or "none"
+        rows.append(
+            '<div style="margin:4px 0"><b>you:</b> ' + html.escape(sentence) + "</div>"
+            '<div style="margin:0 0 8px 1.5em"><b>bot:</b> ' + html.escape(reply.text)
+            + '<br><small style="color:#666">label: ' + html.escape(reply.label_name)
+            + f" ({reply.confidence:.0%}) · entities: " + html.escape(found)
+            + " · closest question: " + html.escape(reply.matched_question) + "</small></div>")
+    return "".join(rows) or "<i>Type a sentence in Korean and press Enter.</i>"
+
+
+def chat_widget(engine: ChatEngine):
+    """A text box and a conversation log; every submitted sentence gets ``engine``'s reply.
+
+    Returns the widget; ``widget.history`` holds ``[(sentence, Reply), ...]`` and
+    ``widget.send(sentence)`` does what pressing Enter does (used by the tests).
+    """
+    import ipywidgets as widgets
+
+    history: list[tuple[str, Reply]] = []
+    log = widgets.HTML(render_history(history))
+    box = widgets.Text(placeholder="한국어로 말해 보세요, e.g. 오늘 너무 심심해 (Enter)",
+                       continuous_update=False, layout=widgets.Layout(width="70%"))
+    button = widgets.Button(description="보내기 (send)")
+
+    def send(sentence: str) -> Reply | None:
+        if not sentence.strip():
+            return None
+        reply = engine.reply(sentence)
+        history.append((sentence, reply))
+        log.value = render_history(history)
+        return reply
+
+    def on_value(change):
+        if change["new"].strip():
+            send(change["new"])
+            box.value = ""
+
+    box.observe(on_value, names="value")
+    button.on_click(lambda _: on_value({"new": box.value}))
+    widget = widgets.VBox([widgets.HBox([box, button]), log])
+    widget.history = history
+    widget.send = send
+    return widget
