@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from helpers.datasets import CHATBOT_LABELS
-from helpers.korean import josa
 
 __all__ = ["LABEL_NAMES", "Reply", "AnswerIndex", "echo_entities", "ChatEngine",
            "render_history", "chat_widget"]
@@ -90,16 +89,17 @@ class AnswerIndex:
 
 
 def echo_entities(answer: str, entities: Sequence[tuple[str, str]]) -> str:
-    """Mention the first entity found before the answer, where it fits.
+    """Mention the first person, place or organisation found, before the answer.
 
-    A person (PS): "지수님 이야기군요." Any other type: "<entity>을/를
-    말씀하셨네요." (the particle chosen to fit the word). No entity: the answer.
+    A person (PS): "지수님 이야기군요." A place or an organisation (LC, OG):
+    "부산 이야기군요." Dates, times and quantities are not echoed (a template
+    would rarely fit them). Nothing to echo: the answer unchanged.
     """
-    people = [text for text, kind in entities if kind == "PS"]
-    if people:
-        return f"{people[0]}님 이야기군요. {answer}"
-    if entities:
-        return f"{josa(entities[0][0], '을', '를')} 말씀하셨네요. {answer}"
+    for text, kind in entities:
+        if kind == "PS":
+            return f"{text}님 이야기군요. {answer}"
+        if kind in ("LC", "OG"):
+            return f"{text} 이야기군요. {answer}"
     return answer
 
 

@@ -62,6 +62,7 @@ __all__ = [
     "load_klue_ner",
     "grouped_split",
     "split_klue_ner",
+    "data_file",
     "CHATBOT_LABELS",
     "KLUE_ENTITY_TYPES",
     "fetch",
@@ -597,6 +598,7 @@ CHATBOT_LABELS = ("일상다반사", "이별", "사랑")  # 0 everyday talk, 1 b
 KLUE_ENTITY_TYPES = ("PS", "LC", "OG", "DT", "TI", "QT")
 _KLUE_TAG = re.compile(r"O|[BI]-(?:PS|LC|OG|DT|TI|QT)")
 _KLUE_CHAR_LINE = re.compile(r"(.)\t(\S+)")
+_CORPUS_NAMES = {"chatbot": "ChatbotData", "klue_ner": "KLUE-NER"}  # display names
 
 
 def _locate_or_download(dataset: str, name: str) -> tuple[str, Path]:
@@ -619,6 +621,18 @@ def _locate_or_download(dataset: str, name: str) -> tuple[str, Path]:
             "COURSE_DATA_MIRROR=http://TEACHER-ADDRESS:8765 instead."
         ) from None
     return f"{ORIGINS[rel]} (saved in {_label_for(target)})", target
+
+
+def data_file(dataset: str) -> Path:
+    """Where the file of a Korean corpus (``"chatbot"`` or ``"klue_ner"``) is read from.
+
+    Looks (and downloads when needed) exactly as the loader does, so a notebook
+    can show the raw file the loader cleans.
+    """
+    if dataset not in _CORPUS_NAMES:
+        raise ValueError(f"data_file() knows {sorted(_CORPUS_NAMES)}, not {dataset!r}.")
+    _, folder = _locate_or_download(dataset, _CORPUS_NAMES[dataset])
+    return folder / FILES[dataset][0]
 
 
 def _read_text(path: Path, label: str) -> str:
@@ -683,7 +697,7 @@ def load_chatbot_data():
     ``"2   "``), quoted fields with commas, decomposed Hangul (NFC applied).
     Rows keep the file's order; the same question can occur more than once.
     """
-    label, folder = _locate_or_download("chatbot", "ChatbotData")
+    label, folder = _locate_or_download("chatbot", _CORPUS_NAMES["chatbot"])
     questions, answers, labels = _parse_chatbot(folder / "ChatbotData.csv", label)
     counts = ", ".join(f"{k} {CHATBOT_LABELS[k]} {int((labels == k).sum()):,}" for k in range(3))
     print(f"ChatbotData: {len(questions):,} question/answer pairs ({counts}), from {label}. "
@@ -732,7 +746,7 @@ def load_klue_ner():
     are read and dropped; BOM, Windows line ends and NFC are handled. Split it
     with :func:`split_klue_ner`.
     """
-    label, folder = _locate_or_download("klue_ner", "KLUE-NER")
+    label, folder = _locate_or_download("klue_ner", _CORPUS_NAMES["klue_ner"])
     sentences, tags = _parse_klue(folder / "klue-ner-v1.1_dev.tsv", label)
     n_chars = sum(len(s) for s in sentences)
     print(f"KLUE-NER: {len(sentences):,} sentences ({n_chars:,} characters), from {label}. "

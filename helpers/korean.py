@@ -28,7 +28,7 @@ __all__ = [
     "ENTITY_TYPES", "ENTITY_NAMES", "TAGS", "PAD", "OOV",
     "hangul_font_path", "use_hangul_font", "has_final_consonant", "josa",
     "char_vocabulary", "encode_chars", "encode_tags", "decode_tags", "length_batches",
-    "bio_spans", "entities", "entity_scores", "highlight_entities",
+    "bio_spans", "entities", "confident_entities", "entity_scores", "highlight_entities",
 ]
 
 ENTITY_TYPES = ("PS", "LC", "OG", "DT", "TI", "QT")
@@ -266,6 +266,32 @@ def entities(chars: Sequence[str], tags: Sequence[str]) -> list[tuple[str, str]]
         if text:
             out.append((text, kind))
     return out
+
+
+def confident_entities(chars: Sequence[str], probabilities: np.ndarray,
+                       min_confidence: float = 0.75, min_length: int = 2
+                       ) -> list[tuple[str, str]]:
+    """The entities a tagger is sure of: ``[(text, type), ...]`` in order.
+
+    ``probabilities`` is the tagger's output for one sentence, shape
+    ``(>= len(chars), len(TAGS))``. Tags are the most probable ones; an entity is
+    kept when the mean, over its characters, of that top probability is at least
+    ``min_confidence``, and its text (spaces stripped) has ``min_length``
+    characters or more. Use it on text unlike the tagger's training data, where
+    low-confidence guesses are mostly wrong.
+    """
+    probabilities = np.asarray(probabilities)[:len(chars)]
+    if len(probabilities) < len(chars):
+        raise ValueError(f"{len(probabilities)} rows of probabilities for {len(chars)} "
+                         "characters: one row per character.")
+    tags = decode_tags(probabilities.argmax(axis=-1), len(chars))
+    top = probabilities.max(axis=-1)
+    kept = []
+    for kind, start, end in sorted(bio_spans(tags), key=lambda span: span[1]):
+        text = "".join(chars[start:end]).strip()
+        if len(text) >= min_length and float(top[start:end].mean()) >= min_confidence:
+            kept.append((text, kind))
+    return kept
 
 
 def entity_scores(true_tags: Sequence[Sequence[str]],
