@@ -192,17 +192,19 @@ def decode_tags(ids: Sequence[int], length: int) -> list[str]:
 
 def length_batches(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int = 0,
                    step: int = 16):
-    """A Keras ``PyDataset`` of ``(x, y)`` batches grouped by sentence length.
+    """A ``tf.data.Dataset`` of ``(x, y)`` batches grouped by sentence length.
 
     ``x`` and ``y`` are post-padded ``(n, maxlen)`` arrays (0 = padding). Rows
     are sorted by length and cut into batches; each batch is trimmed to its
     longest row, rounded up to a multiple of ``step`` (so only a few different
     shapes reach the model, and TensorFlow compiles only a few graphs). The
-    order of the batches is shuffled every epoch with a seeded generator.
-    A recurrent layer then runs about as many steps as the sentences are long,
-    not ``maxlen`` for every one; with masking the result is the same.
+    order of the batches changes every epoch, drawn from a generator seeded
+    with ``seed``. A recurrent layer then runs about as many steps as the
+    sentences are long, not ``maxlen`` for every one; with masking the result
+    is the same. The dataset declares its shapes as ``(None, None)``: Keras
+    must not guess them from the first batches, which may share one width.
     """
-    import keras
+    import tensorflow as tf
 
     x, y = np.asarray(x), np.asarray(y)
     if x.shape[:2] != y.shape[:2]:
@@ -212,24 +214,16 @@ def length_batches(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int
     batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
     widths = [int(min(x.shape[1], max(step, -(-lengths[b].max() // step) * step)))
               for b in batches]
+    rng = np.random.default_rng(seed)
 
-    class LengthBatches(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__()
-            self.rng = np.random.default_rng(seed)
-            self.order = self.rng.permutation(len(batches))
+    def epoch():
+        for j in rng.permutation(len(batches)):
+            yield x[batches[j], :widths[j]], y[batches[j], :widths[j]]
 
-        def __len__(self):
-            return len(batches)
-
-        def __getitem__(self, i):
-            j = self.order[i]
-            return x[batches[j], :widths[j]], y[batches[j], :widths[j]]
-
-        def on_epoch_end(self):
-            self.order = self.rng.permutation(len(batches))
-
-    return LengthBatches()
+    spec = (tf.TensorSpec((None, None), tf.as_dtype(x.dtype)),
+            tf.TensorSpec((None, None), tf.as_dtype(y.dtype)))
+    dataset = tf.data.Dataset.from_generator(epoch, output_signature=spec)
+    return dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
 
 
 # --------------------------------------------------------------------------

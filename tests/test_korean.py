@@ -142,24 +142,47 @@ def test_length_batches_cover_every_row_with_few_shapes():
         x[i, :n] = rng.integers(2, 9, n)
     y = (x > 0).astype("int32")
     data = korean.length_batches(x, y, batch_size=8, seed=1, step=16)
-    assert len(data) == 13
+    assert int(data.cardinality()) == 13
+    assert data.element_spec[0].shape.as_list() == [None, None]
+
+    def one_epoch(dataset):
+        return [(xb.numpy(), yb.numpy()) for xb, yb in dataset]
+
+    first = one_epoch(data)
     rows, kept, widths = 0, 0, set()
-    for i in range(len(data)):
-        xb, yb = data[i]
+    for xb, yb in first:
         assert xb.shape == yb.shape and xb.shape[1] % 16 == 0
+        assert np.array_equal(yb, (xb > 0).astype("int32"))
         widths.add(xb.shape[1])
         rows += len(xb)
         kept += int((xb > 0).sum())
     assert widths <= {16, 32, 48, 64} and len(widths) > 1
     assert rows == 101 and kept == int(lengths.sum())  # every row once, no character cut
-    first_order = [data[i][0].shape[1] for i in range(len(data))]
-    data.on_epoch_end()
-    second_order = [data[i][0].shape[1] for i in range(len(data))]
-    assert sorted(first_order) == sorted(second_order)
-    again = korean.length_batches(x, y, batch_size=8, seed=1, step=16)
-    assert [again[i][0].shape[1] for i in range(len(again))] == first_order
+    second = one_epoch(data)  # the next epoch: the same batches in another order
+    assert sorted(b[0].shape[1] for b in first) == sorted(b[0].shape[1] for b in second)
+    assert [b[0].tolist() for b in first] != [b[0].tolist() for b in second]
+    again = one_epoch(korean.length_batches(x, y, batch_size=8, seed=1, step=16))
+    assert [b[0].tolist() for b in again] == [b[0].tolist() for b in first]
     with pytest.raises(ValueError, match="one tag per character"):
         korean.length_batches(x, y[:, :10])
+
+
+def test_keras_trains_on_length_batches_of_any_widths():
+    """Keras must not fix the width from the first batches (it did, with a PyDataset)."""
+    keras = pytest.importorskip("keras")
+    from keras import layers
+
+    x = np.zeros((48, 80), dtype="int32")
+    x[:16, :10] = 3  # the first batches are all short ...
+    x[16:, :70] = 4  # ... and later ones long
+    y = (x > 0).astype("int32")
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    h = layers.Embedding(6, 4, mask_zero=True)(inputs)
+    model = keras.Model(inputs, layers.Dense(2, activation="softmax")(h))
+    model.compile("adam", "sparse_categorical_crossentropy")
+    for seed in range(4):  # whatever order the batches come in
+        model.fit(korean.length_batches(x, y, batch_size=8, seed=seed), epochs=2, verbose=0)
 
 
 def test_masked_model_gives_the_same_output_however_a_sentence_is_padded():
