@@ -162,7 +162,13 @@ def plot_runs(
     else:
         fig = ax.figure
     for name, curves in runs.items():
-        values = np.asarray(curves, dtype=float)
+        try:
+            values = np.asarray(curves, dtype=float)
+        except ValueError:  # NumPy refuses ragged lists: curves of different lengths
+            raise ValueError(
+                f"plot_runs() needs a list of equally long curves for {name!r}, one per run; "
+                f"got curves of lengths {[len(c) for c in curves]}."
+            ) from None
         if values.ndim != 2 or len(values) == 0:
             raise ValueError(
                 f"plot_runs() needs a list of equally long curves for {name!r}, one per run; "

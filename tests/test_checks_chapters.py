@@ -188,3 +188,19 @@ def test_sigmoid_derivative_and_lr_choice():
     assert not checks.check_sigmoid_derivative(s).ok
     assert checks.check_learning_rate_choice("diverges").ok
     assert "too-*small*" in checks.check_learning_rate_choice("converges slowly").message
+
+
+def test_fair_metric_accepts_val_ce_and_explains_the_two_unfair_ones():
+    assert checks.check_fair_metric("val_ce").ok
+    assert checks.check_fair_metric(" 'VAL_CE' ").ok  # case, spaces and quotes do not matter
+    val_loss = checks.check_fair_metric("val_loss")
+    assert not val_loss.ok and "penalty" in val_loss.message
+    loss = checks.check_fair_metric("loss")
+    assert not loss.ok and "training images" in loss.message
+    assert not checks.check_fair_metric(None).ok
+
+
+def test_saved_format_explains_when_the_optimizer_state_is_skipped():
+    message = checks.check_saved_format(".weights.h5").message
+    assert "uncompiled model skips it silently" in message
+    assert "Skipping variable loading" in message

@@ -115,3 +115,20 @@ def test_plot_lines():
     plt.close(fig)
     with pytest.raises(ValueError, match="'cnn' has 2 values for 3 x values"):
         plotting.plot_lines([0, 1, 2], {"cnn": [0.9, 0.8]}, xlabel="x", ylabel="y")
+
+
+def test_plot_runs_draws_the_mean_and_shades_the_spread():
+    runs = {"Adam": [[1.0, 0.5, 0.3], [1.2, 0.7, 0.1]], "SGD": [[1.0, 0.9, 0.8]]}
+    fig = plotting.plot_runs(runs, ylabel="loss", title="t")
+    ax = fig.axes[0]
+    adam = next(line for line in ax.get_lines() if line.get_label().startswith("Adam"))
+    assert adam.get_label() == "Adam (mean of 2)"
+    np.testing.assert_allclose(adam.get_ydata(), [1.1, 0.6, 0.2])
+    np.testing.assert_array_equal(adam.get_xdata(), [1, 2, 3])  # epochs count from 1
+    assert len(ax.collections) == 2  # one min-max band per name
+    plt.close(fig)
+
+
+def test_plot_runs_refuses_curves_of_different_lengths():
+    with pytest.raises(ValueError, match="equally long curves"):
+        plotting.plot_runs({"Adam": [[1.0, 0.5], [1.0]]}, ylabel="loss")

@@ -71,8 +71,10 @@ def check_saved_format(answer: Any) -> Feedback:
         ".keras": "The .keras file holds the architecture, the weights and the optimizer state.",
         ".weights.h5": "a .weights.h5 file holds variables but not the architecture or the "
                        "compile settings: you must rebuild and compile the same model in code "
-                       "first, and Keras only restores the optimizer's variables into an "
-                       "optimizer that is already built (otherwise it warns and skips them).",
+                       "first. Even then the optimizer's state comes back only into an "
+                       "optimizer that is already built: an uncompiled model skips it "
+                       "silently, and a compiled one whose optimizer is not built yet warns "
+                       "('Skipping variable loading for optimizer') and skips it.",
     })
 
 
