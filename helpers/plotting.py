@@ -121,6 +121,19 @@ def plot_history(
     return fig
 
 
+
+def _finish(fig: plt.Figure, ax: plt.Axes, xlabel: str, ylabel: str, title: str | None,
+            legend_size: float | None = None) -> plt.Figure:
+    """Labels, optional title, light grid and legend: the common ending of the curve plots."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=legend_size)
+    fig.tight_layout()
+    return fig
+
 def plot_curves(
     curves: Mapping[str, Sequence[float]],
     ylabel: str,
@@ -135,14 +148,7 @@ def plot_curves(
         fig = ax.figure
     for name, values in curves.items():
         ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=3, label=name)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, xlabel, ylabel, title)
 
 
 def plot_runs(
@@ -179,14 +185,7 @@ def plot_runs(
                           label=f"{name} (mean of {len(values)})")
         ax.fill_between(epochs, values.min(axis=0), values.max(axis=0),
                         color=line.get_color(), alpha=0.2, lw=0)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, xlabel, ylabel, title, legend_size=8)
 
 
 def show_images(
@@ -341,11 +340,4 @@ def plot_lines(
                              f"{len(x)} x values.")
         ax.plot(x, values, "o-", ms=4, label=name)
     ax.set_xticks(x)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, xlabel, ylabel, title)

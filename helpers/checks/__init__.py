@@ -1,11 +1,4 @@
-"""Automatic feedback for the exercises.
-
-Every check returns a :class:`Feedback`: it shows as one line in the notebook
-(``[ok] ...`` or ``[try again] ...``) and says *what* is wrong - which input
-gave which value, what was expected - not only that something is wrong.
-Unfinished exercises (``None`` or ``...`` left in place, or a function that
-raises ``NotImplementedError``) get a gentle "not attempted yet" instead of a
-traceback, so a notebook with open exercises still runs top to bottom.
+"""Automatic feedback for the exercises (how a check answers: see ``core.py``).
 
 Layout: ``core.py`` holds the engine (:class:`Feedback`, :func:`confirm`,
 :func:`check_value`, :func:`check_choice`, :func:`check_function`); each
