@@ -9,7 +9,8 @@ import numpy as np
 from helpers.checks.core import _TEST_INPUTS, Feedback, _activation, check_function, check_value
 
 __all__ = [
-    "check_relu", "check_relu_derivative", "check_neuron_output", "check_layer_params", "EX_NEURON",
+    "check_relu", "check_relu_derivative", "check_neuron_output", "check_layer_params",
+    "check_glorot_limit", "EX_NEURON", "EX_GLOROT",
 ]
 
 
@@ -48,4 +49,28 @@ def check_layer_params(answer: Any) -> Feedback:
     return check_value(answer, 4 * 3 + 3, "answer_layer_params", atol=0, hints={
         "that counts only the weights; add one bias per unit.": lambda v: v == 12,
         "one bias per *unit* (3), not per input.": lambda v: v == 16,
+    })
+
+
+# The exercise layer of chapter 1, section 6: Dense(100) on 300 inputs.
+EX_GLOROT = {"fan_in": 300, "fan_out": 100}
+
+
+def check_glorot_limit(answer: Any) -> Feedback:
+    """Ex. 1.4: the glorot_uniform limit sqrt(6 / (fan_in + fan_out)) of the exercise layer."""
+    fan_in, fan_out = EX_GLOROT["fan_in"], EX_GLOROT["fan_out"]
+    limit = float(np.sqrt(6 / (fan_in + fan_out)))
+
+    def near(value: float) -> Any:
+        return lambda v: abs(v - value) < 1e-3
+
+    return check_value(answer, limit, "answer_limit", atol=1e-3, hints={
+        "that uses only the inputs; the limit is sqrt(6 / (fan_in + fan_out)).":
+            near(np.sqrt(6 / fan_in)),
+        "that uses only the units; the limit is sqrt(6 / (fan_in + fan_out)).":
+            near(np.sqrt(6 / fan_out)),
+        "the square root is missing: limit = sqrt(6 / (fan_in + fan_out)).":
+            near(6 / (fan_in + fan_out)),
+        "that is He's standard deviation, sqrt(2 / fan_in); Glorot's uniform limit is "
+        "sqrt(6 / (fan_in + fan_out)).": near(np.sqrt(2 / fan_in)),
     })
