@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from helpers.checks.core import (
 
 __all__ = [
     "check_gradient", "check_sigmoid_derivative", "check_learning_rate_choice", "EX_GRADIENT",
+    "check_weight_gradient_shape", "check_cross_entropy_gradient", "EX_SHAPES", "EX_LOGIT",
 ]
 
 
@@ -55,4 +57,44 @@ def check_learning_rate_choice(answer: Any) -> Feedback:
         "converges slowly": "that is a too-*small* learning rate: tiny steps.",
         "converges in one step": "only lr = 0.5 does that on this parabola (w jumps to 2 at once).",
         "stops moving": "gradient descent stops only where the gradient is 0, at the minimum.",
+    })
+
+
+# Ex. 2.4: a batch of n examples through inputs -> hidden -> outputs.
+EX_SHAPES = {"n": 32, "inputs": 10, "hidden": 16, "outputs": 3}
+
+
+def check_weight_gradient_shape(answer: Any) -> Feedback:
+    """Ex. 2.4: the shape of dL/dW1 = x^T delta1 for the batch of ``EX_SHAPES``."""
+    n, inputs, hidden, outputs = (EX_SHAPES[k] for k in ("n", "inputs", "hidden", "outputs"))
+
+    def shape_is(*shape: int) -> Callable[[np.ndarray], bool]:
+        return lambda v: v.shape == (2,) and tuple(int(d) for d in v) == shape
+
+    return check_value(answer, np.array([inputs, hidden]), "answer_shape", hints={
+        "that is the shape of delta1 (n x hidden). x^T is inputs x n, and the product x^T delta1 "
+        "adds up the n examples.": shape_is(n, hidden),
+        "that is the shape of x itself (n x inputs).": shape_is(n, inputs),
+        "transposed: a gradient has the shape of its weight, and W1 is inputs x hidden (one "
+        "column per hidden neuron).": shape_is(hidden, inputs),
+        "that is the shape of dL/dW2 = h^T delta2 (hidden x outputs).": shape_is(hidden, outputs),
+    })
+
+
+# Ex. 2.5: one sigmoid output, binary cross-entropy, z = 2 and target 0.
+EX_LOGIT = {"z": 2.0, "t": 0.0}
+
+
+def check_cross_entropy_gradient(answer: Any) -> Feedback:
+    """Ex. 2.5: dL/dz for binary cross-entropy on p = sigmoid(z): p - t."""
+    p = 1 / (1 + np.exp(-EX_LOGIT["z"]))
+    t = EX_LOGIT["t"]
+    right = p - t
+    return check_value(answer, right, "answer_ce_grad", atol=1e-4, hints={
+        "that is squared error's gradient, 2 (p - t) p (1 - p). For cross-entropy the sigmoid's "
+        "slope cancels out: dL/dz = p - t.": lambda v: abs(v - 2 * right * p * (1 - p)) < 1e-4,
+        "the factor p (1 - p) should not be there: cross-entropy's log cancels it, "
+        "dL/dz = p - t.": lambda v: abs(v - right * p * (1 - p)) < 1e-4,
+        "the sign is flipped: it is p - t, and p > t here, so z must go down.":
+            lambda v: abs(v + right) < 1e-4,
     })

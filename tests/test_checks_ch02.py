@@ -1,0 +1,56 @@
+"""helpers.checks, chapter 2: each check accepts the right answer and names common mistakes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import checks
+from helpers.checks import ch02
+
+
+def test_chapter_2_checks_are_exported():
+    for name in ch02.__all__:
+        assert getattr(checks, name) is getattr(ch02, name)
+
+
+def test_weight_gradient_shape():
+    assert checks.check_weight_gradient_shape((10, 16)).ok
+    assert checks.check_weight_gradient_shape([10, 16]).ok
+    assert checks.check_weight_gradient_shape(np.zeros((10, 16)).shape).ok
+    assert not checks.check_weight_gradient_shape(None).attempted
+    for wrong, words in [((32, 16), "shape of delta1"), ((32, 10), "shape of x itself"),
+                         ((16, 10), "transposed"), ((16, 3), "dL/dW2")]:
+        feedback = checks.check_weight_gradient_shape(wrong)
+        assert not feedback.ok and words in feedback.message, (wrong, feedback)
+    assert "not right yet" in checks.check_weight_gradient_shape((3, 3)).message
+    assert not checks.check_weight_gradient_shape((10, 16, 1)).ok
+
+
+def test_weight_gradient_shape_matches_numpy():
+    n, inputs, hidden = (ch02.EX_SHAPES[k] for k in ("n", "inputs", "hidden"))
+    x, delta1 = np.ones((n, inputs)), np.ones((n, hidden))
+    assert checks.check_weight_gradient_shape((x.T @ delta1).shape).ok
+
+
+def test_cross_entropy_gradient():
+    p = 1 / (1 + np.exp(-ch02.EX_LOGIT["z"]))
+    right = p - ch02.EX_LOGIT["t"]
+    assert checks.check_cross_entropy_gradient(right).ok
+    assert not checks.check_cross_entropy_gradient(None).attempted
+    for wrong, words in [(2 * right * p * (1 - p), "squared error"),
+                         (right * p * (1 - p), "should not be there"),
+                         (-right, "sign is flipped")]:
+        feedback = checks.check_cross_entropy_gradient(wrong)
+        assert not feedback.ok and words in feedback.message, (wrong, feedback)
+    assert "not right yet" in checks.check_cross_entropy_gradient(0.5).message
+
+
+def test_cross_entropy_gradient_matches_tensorflow():
+    tf = pytest.importorskip("tensorflow")
+    z = tf.Variable(ch02.EX_LOGIT["z"], dtype=tf.float64)
+    t = ch02.EX_LOGIT["t"]
+    with tf.GradientTape() as tape:
+        p = tf.sigmoid(z)
+        loss = -(t * tf.math.log(p) + (1 - t) * tf.math.log(1 - p))
+    assert checks.check_cross_entropy_gradient(float(tape.gradient(loss, z))).ok
