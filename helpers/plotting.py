@@ -121,7 +121,6 @@ def plot_history(
     return fig
 
 
-
 def _finish(fig: plt.Figure, ax: plt.Axes, xlabel: str, ylabel: str, title: str | None,
             legend_size: float | None = None) -> plt.Figure:
     """Labels, optional title, light grid and legend: the common ending of the curve plots."""
@@ -133,6 +132,7 @@ def _finish(fig: plt.Figure, ax: plt.Axes, xlabel: str, ylabel: str, title: str 
     ax.legend(fontsize=legend_size)
     fig.tight_layout()
     return fig
+
 
 def plot_curves(
     curves: Mapping[str, Sequence[float]],
