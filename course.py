@@ -6,6 +6,9 @@
     python3 course.py setup     # only create/refresh the .venv
     python3 course.py bench     # measure every notebook (see bench/README.md)
     python3 course.py margins | perturb | breakage | variants   # maintainers' tools (README)
+    python3 course.py classroom start|report ...   # the class on one JupyterHub (README)
+    python3 course.py progress  # the exercises you have passed, chapter by chapter
+    python3 course.py site      # the course as a static website, built offline
 
 Set-up creates ``.venv`` next to this file and installs ``requirements.txt`` and
 the ``helpers`` package (editable) into it. It is idempotent: a stamp in the
@@ -52,6 +55,12 @@ INSTEAD = ("What to do instead: run the course on a machine that is one of those
            "`pip install -r requirements.txt -e .` in a notebook cell there.")
 BENCH_COMMANDS = {"bench": "bench.run", "margins": "bench.margins", "perturb": "bench.perturb",
                   "breakage": "bench.breakage", "variants": "bench.variants"}
+# Commands that need packages a learner's set-up does not install: the module that runs
+# them, and the optional requirements file installed into .venv the first time.
+EXTRA_COMMANDS = {"classroom": ("classroom.cli", "requirements-classroom.txt"),
+                  "site": ("website.build", "requirements-site.txt")}
+# Commands that need nothing beyond the learner's set-up.
+PLAIN_COMMANDS = {"progress": "helpers.progress"}
 
 
 class SetupError(Exception):
@@ -163,6 +172,19 @@ def setup() -> Path:
     return python
 
 
+def install_extra(python: Path, requirements: str) -> None:
+    """Install an optional requirements file into .venv once (its own stamp records it)."""
+    path = ROOT / requirements
+    stamp = VENV / f".course-installed-{path.stem}"
+    wanted = hashlib.sha256(path.read_bytes() + STAMP.read_bytes()).hexdigest()
+    if stamp.is_file() and stamp.read_text() == wanted:
+        return
+    print(f"Installing {requirements} (first time only) ...", flush=True)
+    stamp.unlink(missing_ok=True)
+    pip_install(python, "-r", str(path))
+    stamp.write_text(wanted)
+
+
 def lab_command(python: Path, extra: list[str]) -> list[str]:
     """JupyterLab with the course's server config (which also turns the news pop-up off)."""
     config = ROOT / "jupyter_notebook_config.py"
@@ -181,7 +203,8 @@ def main(argv: list[str]) -> int:
     if command in ("help", "-h", "--help"):
         print(__doc__)
         return 0
-    if command not in ("setup", "lab", "test", *BENCH_COMMANDS):
+    if command not in ("setup", "lab", "test", *BENCH_COMMANDS, *EXTRA_COMMANDS,
+                       *PLAIN_COMMANDS):
         print(f"Unknown command {command!r}.\n{__doc__}", file=sys.stderr)
         return 2
     try:
@@ -199,6 +222,16 @@ def main(argv: list[str]) -> int:
             "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
             "--nbval-cell-timeout", "600", *extra,
         ])
+    if command in EXTRA_COMMANDS:
+        module, requirements = EXTRA_COMMANDS[command]
+        try:
+            install_extra(python, requirements)
+        except SetupError as err:
+            print(err, file=sys.stderr)
+            return 1
+        return run(python, ["-m", module, *extra])
+    if command in PLAIN_COMMANDS:
+        return run(python, ["-m", PLAIN_COMMANDS[command], *extra])
     return run(python, ["-m", BENCH_COMMANDS[command], *extra])
 
 
