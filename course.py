@@ -191,10 +191,20 @@ def lab_command(python: Path, extra: list[str]) -> list[str]:
     return [str(python), "-m", "jupyter", "lab", f"--config={config}", *extra]
 
 
-def run(python: Path, args: list[str]) -> int:
+def run(python: Path, args: list[str], replace: bool = False) -> int:
+    """Run the .venv's Python with ``args`` from the project root.
+
+    ``replace`` makes that Python take this process's place (POSIX), so Ctrl-C and
+    SIGTERM reach it directly: a server can then stop everything it started.
+    """
     env = dict(os.environ)
     env.setdefault("PYTHONHASHSEED", "0")  # kernels inherit it: stable set/dict order
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if replace and os.name == "posix":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.chdir(ROOT)
+        os.execve(str(python), [str(python), *args], env)
     return subprocess.run([str(python), *args], cwd=ROOT, env=env).returncode
 
 
@@ -229,7 +239,7 @@ def main(argv: list[str]) -> int:
         except SetupError as err:
             print(err, file=sys.stderr)
             return 1
-        return run(python, ["-m", module, *extra])
+        return run(python, ["-m", module, *extra], replace=True)
     if command in PLAIN_COMMANDS:
         return run(python, ["-m", PLAIN_COMMANDS[command], *extra])
     return run(python, ["-m", BENCH_COMMANDS[command], *extra])
