@@ -197,6 +197,8 @@ def check_folder(folder: Path) -> Path:
             f"The classroom folder {folder} cannot be written to ({err.strerror or err}). "
             "Pass a folder you own with --dir (it holds the hub's state, the students' "
             "homes and a read-only copy of the data).") from None
+    for path in new:  # made only to prove it works (innermost first): start makes it again
+        path.rmdir()
     return folder
 
 
