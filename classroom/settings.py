@@ -281,8 +281,7 @@ def copy_data(source: Path, files: list[str], folder: Path) -> Path:
                 return target
         except DatasetError:
             pass
-        _make_writable(target)
-        shutil.rmtree(target)
+        remove_tree(target)
     staging = Path(tempfile.mkdtemp(dir=folder, prefix=".data-"))
     try:
         for rel in files:
@@ -292,8 +291,7 @@ def copy_data(source: Path, files: list[str], folder: Path) -> Path:
         _make_read_only(staging)
         os.replace(staging, target)
     except BaseException:
-        _make_writable(staging)
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_tree(staging)
         raise
     return target
 
@@ -304,7 +302,12 @@ def _make_read_only(folder: Path) -> None:
     folder.chmod(0o555)
 
 
-def _make_writable(folder: Path) -> None:
+def remove_tree(folder: Path) -> None:
+    """Delete a folder, read-only data copies included; nothing if it does not exist."""
+    if not folder.exists():
+        return
     folder.chmod(folder.stat().st_mode | stat.S_IWUSR)
     for path in folder.rglob("*"):
-        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+        if path.is_dir():
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    shutil.rmtree(folder)

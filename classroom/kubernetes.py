@@ -1,0 +1,162 @@
+"""The classroom on Kubernetes: Zero to JupyterHub values and a single-user image.
+
+``course.py classroom kubernetes --roster students.txt --out DIR`` writes
+
+- ``DIR/values.yaml``: the Zero to JupyterHub Helm chart's values with the settings
+  ``classroom start`` uses (shared-password sign-in, the roster, the teacher as admin,
+  memory and CPU per student, idle culling, the chapters copied into each home without
+  overwriting, the read-only data inside the image);
+- ``DIR/image/``: a build context with a ``Dockerfile`` that installs the course's own
+  pinned requirements, the helpers, the chapters and the checked data.
+
+Kubernetes cannot run on the machines this course is tested on, so only what can be
+checked without it is tested: the YAML parses, holds those settings, and the image
+installs the same pins (``tests/test_classroom_kubernetes.py``).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import yaml
+
+from classroom.settings import (
+    ROOT,
+    ClassroomError,
+    check_folder,
+    check_name,
+    copy_data,
+    load_passwords,
+    memory_bytes,
+    read_roster,
+    remove_tree,
+    save_passwords,
+    verify_data,
+    write_atomically,
+)
+
+HOME = "/home/jovyan"  # the chart's default home mount path
+COURSE = "/srv/course"
+IMAGE_FILES = ("requirements.txt", "requirements-classroom.txt", "pyproject.toml", "README.md")
+IMAGE_DIRS = ("helpers", "notebooks", "lab_settings")
+
+
+def hub_pin() -> str:
+    """The ``jupyterhub==X`` line of requirements-classroom.txt (the hub's own version)."""
+    text = (ROOT / "requirements-classroom.txt").read_text(encoding="utf-8")
+    match = re.search(r"^jupyterhub==[\w.]+", text, re.MULTILINE)
+    if not match:
+        raise ClassroomError("requirements-classroom.txt has no jupyterhub==VERSION line.")
+    return match.group(0)
+
+
+def values(roster: list[str], teacher: str, class_pw: str, teacher_pw: str, mem: str,
+           cpus: float, idle_minutes: int, image: str, ssl: tuple[str, str] | None) -> dict:
+    """The chart's values, as a dict (written as YAML by :func:`write_deployment`)."""
+    name, tag = image.rsplit(":", 1) if ":" in image.rsplit("/", 1)[-1] else (image, "latest")
+    threads = str(max(1, round(cpus)))
+    # Kubernetes quantities: bytes are unambiguous (2G here means 2 GiB, as in `start`).
+    mem_bytes = memory_bytes(mem)
+    config: dict = {
+        "hub": {"config": {
+            "JupyterHub": {"authenticator_class": "shared-password"},
+            "SharedPasswordAuthenticator": {"user_password": class_pw,
+                                            "admin_password": teacher_pw},
+            "Authenticator": {"allowed_users": list(roster), "admin_users": [teacher],
+                              "allow_existing_users": False},
+        }},
+        "singleuser": {
+            "image": {"name": name, "tag": tag},
+            "defaultUrl": "/lab/tree/00_start_here.ipynb",
+            "memory": {"limit": mem_bytes, "guarantee": mem_bytes},
+            "cpu": {"limit": float(cpus), "guarantee": float(cpus) / 2},
+            "extraEnv": {
+                "COURSE_DATA_DIR": f"{COURSE}/data",
+                "PYTHONHASHSEED": "0",
+                "TF_CPP_MIN_LOG_LEVEL": "3",
+                "TF_NUM_INTRAOP_THREADS": threads,
+                "TF_NUM_INTEROP_THREADS": "1",
+                "OMP_NUM_THREADS": threads,
+            },
+            # New chapters arrive as new files; a student's edited notebook is never replaced.
+            "lifecycleHooks": {"postStart": {"exec": {"command": [
+                "sh", "-c", f"cp -n {COURSE}/notebooks/[0-9][0-9]_*.ipynb {HOME}/ || true"]}}},
+            "storage": {"capacity": "2Gi"},
+        },
+        "cull": {"enabled": True, "timeout": idle_minutes * 60, "every": 60},
+    }
+    if ssl:
+        cert, key = (Path(p).read_text(encoding="utf-8") for p in ssl)
+        config["proxy"] = {"https": {"enabled": True, "type": "manual",
+                                     "manual": {"cert": cert, "key": key}}}
+    return config
+
+
+def dockerfile() -> str:
+    return f"""\
+# The course's single-user image for Zero to JupyterHub (written by
+# `python3 course.py classroom kubernetes`). Build it from this folder:
+#   docker build -t IMAGE .
+FROM python:3.11-slim
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONHASHSEED=0
+# The chart runs the server as uid 1000 in group 100 (fsGid), with its home at {HOME}.
+RUN useradd --create-home --home-dir {HOME} --uid 1000 --gid 100 jovyan
+WORKDIR {COURSE}
+COPY requirements.txt requirements-classroom.txt pyproject.toml README.md ./
+# The learner's exact pins, plus the single-user side of the hub at the hub's own pin.
+RUN pip install -r requirements.txt {hub_pin()}
+COPY helpers ./helpers
+RUN pip install --no-deps .
+COPY notebooks ./notebooks
+# The course's JupyterLab settings (no news pop-up), where JupyterLab reads overrides.
+COPY lab_settings/overrides.json /usr/local/share/jupyter/lab/settings/overrides.json
+# The datasets, checked against their SHA256SUMS, read-only for the students.
+COPY data ./data
+RUN python -m helpers.datasets verify {COURSE}/data && chmod -R a-w {COURSE}/data
+USER 1000
+WORKDIR {HOME}
+CMD ["jupyterhub-singleuser"]
+"""
+
+
+def write_deployment(args) -> list[Path]:
+    """Check the options, then write values.yaml and the image's build context."""
+    teacher = check_name(args.teacher, "teacher name (--teacher)")
+    roster = read_roster(Path(args.roster), teacher)
+    if args.cpus <= 0:
+        raise ClassroomError(f"--cpus {args.cpus} must be above 0, e.g. --cpus 1.")
+    if args.idle_minutes < 1:
+        raise ClassroomError(f"--idle-minutes {args.idle_minutes} must be 1 or more.")
+    if bool(args.ssl_cert) != bool(args.ssl_key):
+        raise ClassroomError("Pass both --ssl-cert and --ssl-key, or neither.")
+    source = Path(args.data).expanduser().resolve()
+    files = verify_data(source)
+    out = check_folder(Path(args.out))
+    class_pw, teacher_pw, _ = load_passwords(out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_passwords(out, class_pw, teacher_pw)
+    ssl = (args.ssl_cert, args.ssl_key) if args.ssl_cert else None
+    config = values(roster, teacher, class_pw, teacher_pw, args.mem, args.cpus,
+                    args.idle_minutes, args.image, ssl)
+    header = ("# Zero to JupyterHub values for the course's classroom, written by\n"
+              "# `python3 course.py classroom kubernetes`. It holds the class and teacher\n"
+              "# passwords: keep it private (it is readable by its owner only).\n")
+    values_path = out / "values.yaml"
+    write_atomically(values_path, header + yaml.safe_dump(config, sort_keys=False,
+                                                          allow_unicode=True), mode=0o600)
+    image = out / "image"
+    staging = out / ".image-new"
+    remove_tree(staging)
+    staging.mkdir()
+    for name in IMAGE_FILES:
+        shutil.copyfile(ROOT / name, staging / name)
+    for name in IMAGE_DIRS:
+        shutil.copytree(ROOT / name, staging / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_*"))
+    copy_data(source, files, staging)
+    (staging / "Dockerfile").write_text(dockerfile(), encoding="utf-8")
+    remove_tree(image)
+    staging.rename(image)
+    return [values_path, image / "Dockerfile"]
