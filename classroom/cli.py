@@ -77,6 +77,8 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--data", default=str(default_data_source()))
     bench.add_argument("--out", type=Path, default=ROOT / "bench" / "results",
                        help="where the JSON and Markdown results go")
+    bench.add_argument("--publish", action="store_true",
+                       help="also write the table into the README's classroom guide")
     return top
 
 

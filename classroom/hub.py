@@ -161,6 +161,24 @@ def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.
     return condition()
 
 
+def api_ready(port: int, host: str = "127.0.0.1") -> bool:
+    """True once the hub answers its REST API through the proxy (signing in works then)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/hub/api/", timeout=5) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def start_hub_process(folder: Path, stdout=None) -> subprocess.Popen:
+    """JupyterHub for this classroom, in its own session (signals reach only it)."""
+    return subprocess.Popen(hub_command(), cwd=folder / "state", env=hub_environment(folder),
+                            stdout=stdout, stderr=subprocess.STDOUT if stdout else None,
+                            start_new_session=True)
+
+
 def port_answers(ip: str, port: int) -> bool:
     try:
         with socket.create_connection((ip, port), timeout=0.5):
@@ -185,8 +203,7 @@ def stop_leftovers(folder: Path, grace: float = 10.0) -> list[int]:
 
 def run_hub(folder: Path, settings: Settings, on_ready: Callable[[], None] | None = None) -> int:
     """Run the hub until it exits or this process gets Ctrl-C / SIGTERM; clean up."""
-    proc = subprocess.Popen(hub_command(), cwd=folder / "state", env=hub_environment(folder),
-                            start_new_session=True)
+    proc = start_hub_process(folder)
     stopping = False
 
     def stop(signum, frame):  # noqa: ARG001 - signal handler signature
@@ -197,8 +214,12 @@ def run_hub(folder: Path, settings: Settings, on_ready: Callable[[], None] | Non
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        host = "127.0.0.1" if settings.ip in ("0.0.0.0", "") else settings.ip
-        if wait_for(lambda: proc.poll() is not None or port_answers(host, settings.port), 60):
+        host = "127.0.0.1" if settings.ip in ("0.0.0.0", "::", "") else settings.ip
+        if settings.ssl_cert:  # the API check below speaks plain HTTP: wait for the port
+            ready = lambda: port_answers(host, settings.port)  # noqa: E731
+        else:
+            ready = lambda: api_ready(settings.port, host)  # noqa: E731
+        if wait_for(lambda: proc.poll() is not None or ready(), 60):
             if proc.poll() is None and on_ready:
                 on_ready()
         while proc.poll() is None:

@@ -17,7 +17,6 @@ import os
 import signal
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -32,14 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CLASS_PW = "class-pass-2026"
 TEACHER_PW = "t" * 8 + "-teacher-password-long-enough-32"
 STUDENTS = ["alice", "bob"]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
-            return response.status == 200
-    except OSError:
-        return False
 
 
 class Classroom:
@@ -67,7 +58,7 @@ class Classroom:
                  "--data", str(self.data), "--idle-minutes", "30"],
                 stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         ready = hub_module.wait_for(
-            lambda: self.proc.poll() is not None or _answers(self.base + "hub/api/"), 240)
+            lambda: self.proc.poll() is not None or hub_module.api_ready(self.port), 240)
         if not ready or self.proc.poll() is not None:
             self.stop()
             pytest.fail(f"the hub did not come up; its log ends:\n{self.tail()}")

@@ -1,0 +1,256 @@
+"""How big a machine a class needs: N simulated students run a chapter at the same time.
+
+``python3 course.py classroom bench --students 1 2 4 6 --chapters 01 03 05`` starts a real
+hub (as ``classroom start`` does, on free loopback ports, in a temporary folder), and for
+each chapter and each N: N students sign in over HTTP, start their servers, and each runs
+every code cell of the chapter in a fresh kernel through the proxy, all at once. For each
+student it measures the time to finish (kernel start to last cell), the kernel's CPU
+seconds and peak memory (read inside the kernel, so no peak is missed) and any failure;
+for the hub, the proxy and the students' servers, their peak memory (VmHWM).
+
+From the figures it sizes a class of 30: the cores needed to run the longest chapter
+within 5 minutes, and the memory. Results go to ``--out`` (JSON and Markdown);
+``--publish`` also writes the table into the README's classroom guide.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import statistics
+import tempfile
+import threading
+import time
+from argparse import Namespace
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from classroom import hub
+from classroom.client import Student
+from classroom.settings import ROOT, free_port
+
+CLASS_SIZE, WITHIN_SECONDS = 30, 300
+MEASURE = ("import resource as _r\n_u = _r.getrusage(_r.RUSAGE_SELF)\n"
+           "print(_u.ru_utime + _u.ru_stime, _u.ru_maxrss)")
+
+
+@dataclass
+class StudentRun:
+    student: str
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    peak_mb: float = 0.0
+    server_peak_mb: float = 0.0
+    failure: str = ""
+
+
+@dataclass
+class Round:
+    chapter: str
+    students: int
+    runs: list[StudentRun] = field(default_factory=list)
+    hub_peak_mb: float = 0.0
+    proxy_peak_mb: float = 0.0
+    wall_seconds: float = 0.0
+
+
+def code_cells(chapter: str) -> tuple[str, list[str]]:
+    """The chapter's notebook name and its code cells, in order."""
+    path = next((ROOT / "notebooks").glob(f"{chapter}_*.ipynb"))
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return path.name, ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+
+
+def peak_mb(pid: int) -> float:
+    """A process's peak resident memory (VmHWM), in MB; 0 when it has gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _process_of(folder: Path, needle: str) -> list[int]:
+    found = []
+    for pid in hub.classroom_processes(folder):
+        try:
+            if needle.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def _student_run(base: str, name: str, password: str, cells: list[str],
+                 out: StudentRun, folder: Path) -> None:
+    try:
+        student = Student(base, name, password)
+        student.start_server()
+        start = time.monotonic()
+        kernel = student.kernel()
+        for index, code in enumerate(cells):
+            result = kernel.run(code, timeout=1200)
+            if result.error:
+                out.failure = f"code cell {index}: {result.error[:200]}"
+                break
+        out.seconds = time.monotonic() - start
+        cpu, maxrss = kernel.run(MEASURE).stdout.split()
+        out.cpu_seconds, out.peak_mb = float(cpu), int(maxrss) / 1024
+        servers = [p for p in _process_of(folder, "jupyterhub-singleuser")
+                   if f"homes/{name}".encode() in Path(f"/proc/{p}/environ").read_bytes()]
+        out.server_peak_mb = max((peak_mb(p) for p in servers), default=0.0)
+        student.server_api("DELETE", f"kernels/{kernel.id}")
+        student.hub_api("DELETE", f"users/{name}/server")
+    except Exception as err:  # noqa: BLE001 - a failure is a measurement here
+        out.failure = out.failure or f"{type(err).__name__}: {err}"[:300]
+
+
+def run_round(base: str, password: str, folder: Path, chapter: str, n: int) -> Round:
+    _, cells = code_cells(chapter)
+    result = Round(chapter=chapter, students=n)
+    result.runs = [StudentRun(student=f"student{i + 1:02d}") for i in range(n)]
+    threads = [threading.Thread(target=_student_run,
+                                args=(base, r.student, password, cells, r, folder))
+               for r in result.runs]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result.wall_seconds = time.monotonic() - start
+    hub_pid = hub.running_pid(folder)
+    result.hub_peak_mb = peak_mb(hub_pid) if hub_pid else 0.0
+    result.proxy_peak_mb = max((peak_mb(p) for p in _process_of(folder, "configurable-http-proxy")),
+                               default=0.0)
+    hub.wait_for(lambda: not _process_of(folder, "jupyterhub-singleuser"), 60)
+    return result
+
+
+def sizing(rounds: list[Round]) -> dict:
+    """Per chapter: memory and CPU-seconds per student; what a class of 30 needs."""
+    table = {}
+    for chapter in dict.fromkeys(r.chapter for r in rounds):
+        runs = [s for r in rounds if r.chapter == chapter for s in r.runs if not s.failure]
+        if not runs:
+            continue
+        cpu = statistics.median(s.cpu_seconds for s in runs)
+        memory = max(s.peak_mb + s.server_peak_mb for s in runs)
+        hub_mb = max(r.hub_peak_mb + r.proxy_peak_mb for r in rounds)
+        table[chapter] = {
+            "cpu_seconds": cpu, "memory_mb": memory,
+            "cores_for_class": math.ceil(CLASS_SIZE * cpu / WITHIN_SECONDS),
+            "memory_for_class_gb": (CLASS_SIZE * memory + hub_mb) / 1024,
+        }
+    return table
+
+
+def machine() -> str:
+    import os
+
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} CPU cores ({cpu}), {memory:.1f} GB RAM, {platform.system()}"
+
+
+def markdown(rounds: list[Round], sized: dict, when: str) -> str:
+    lines = [
+        f"Measured {when} by `python3 course.py classroom bench` on {machine()}, no GPU, "
+        "with the offline data, the hub's default `--cpus 1` (each student's TensorFlow "
+        "uses one thread). N students signed in and ran every code cell of a chapter in "
+        "fresh kernels at the same time.",
+        "",
+        "| chapter | students | time to finish (slowest) | kernel CPU-seconds (median) "
+        "| peak memory per student (kernel + server) | hub + proxy | failures |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rounds:
+        ok = [s for s in r.runs if not s.failure]
+        failures = "; ".join(f"{s.student}: {s.failure}" for s in r.runs if s.failure) or "none"
+        if ok:
+            slowest = max(s.seconds for s in ok)
+            cpu = statistics.median(s.cpu_seconds for s in ok)
+            mem = max(s.peak_mb + s.server_peak_mb for s in ok)
+            lines.append(f"| {r.chapter} | {r.students} | {slowest:.0f} s | {cpu:.0f} s | "
+                         f"{mem:,.0f} MB | {r.hub_peak_mb + r.proxy_peak_mb:,.0f} MB | "
+                         f"{failures} |")
+        else:
+            lines.append(f"| {r.chapter} | {r.students} | - | - | - | - | {failures} |")
+    lines += ["", f"Sizing a class of {CLASS_SIZE}, everyone running the chapter at once, "
+              f"done within {WITHIN_SECONDS // 60} minutes (cores = {CLASS_SIZE} × "
+              f"CPU-seconds / {WITHIN_SECONDS} s; memory = {CLASS_SIZE} × the peak per "
+              "student + the hub):", "",
+              "| chapter | CPU-seconds per student | memory per student | cores for 30 "
+              "| memory for 30 |", "|---|---:|---:|---:|---:|"]
+    for chapter, s in sized.items():
+        lines.append(f"| {chapter} | {s['cpu_seconds']:.0f} s | {s['memory_mb']:,.0f} MB | "
+                     f"{s['cores_for_class']} | {s['memory_for_class_gb']:.0f} GB |")
+    return "\n".join(lines)
+
+
+def publish(text: str) -> None:
+    readme = ROOT / "README.md"
+    content = readme.read_text(encoding="utf-8")
+    start, end = "<!-- classroom-bench:start -->", "<!-- classroom-bench:end -->"
+    if start not in content or end not in content:
+        raise SystemExit(f"README.md has no {start} ... {end} block to fill.")
+    head, rest = content.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
+
+
+def main(args: Namespace) -> int:
+    n_max = max(args.students)
+    with tempfile.TemporaryDirectory(prefix="classroom-bench-") as tmp:
+        tmp_path = Path(tmp)
+        roster = tmp_path / "students.txt"
+        roster.write_text("".join(f"student{i + 1:02d}\n" for i in range(n_max)))
+        port = free_port()
+        options = Namespace(roster=str(roster), dir=str(tmp_path / "class"), ip="127.0.0.1",
+                            port=port, mem="2G", cpus=1.0, idle_minutes=60,
+                            teacher="teacher", data=args.data, site="", ssl_cert="",
+                            ssl_key="")
+        folder, _, (class_pw, _, _), _ = hub.prepare(options)
+        with open(folder / "hub.log", "ab") as log:  # the hub's log stays off the screen
+            proc = hub.start_hub_process(folder, stdout=log)
+        if not hub.wait_for(lambda: proc.poll() is not None or hub.api_ready(port), 120):
+            hub.stop_leftovers(folder)
+            raise SystemExit("the hub did not start within 120 s")
+        rounds: list[Round] = []
+        try:
+            for chapter in args.chapters:
+                for n in args.students:
+                    print(f"chapter {chapter}, {n} student(s) ...", flush=True)
+                    r = run_round(f"http://127.0.0.1:{port}/", class_pw, folder, chapter, n)
+                    rounds.append(r)
+                    for s in r.runs:
+                        print(f"  {s.student}: {s.seconds:.0f} s, {s.cpu_seconds:.0f} CPU-s, "
+                              f"{s.peak_mb:,.0f} MB kernel, {s.server_peak_mb:,.0f} MB server"
+                              f"{', FAILED: ' + s.failure if s.failure else ''}", flush=True)
+        finally:
+            hub.stop_leftovers(folder)  # the hub first of all; it stops the rest
+            proc.wait(60)
+    when = time.strftime("%Y-%m-%d")
+    sized = sizing(rounds)
+    text = markdown(rounds, sized, when)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / f"classroom-{time.strftime('%Y%m%d-%H%M%S')}"
+    stem.with_suffix(".json").write_text(json.dumps(
+        {"machine": machine(), "rounds": [asdict(r) for r in rounds], "sizing": sized},
+        indent=2))
+    stem.with_suffix(".md").write_text(text + "\n")
+    print("\n" + text)
+    if getattr(args, "publish", False):
+        publish(text)
+        print("\nREADME.md's classroom table updated.")
+    failed = any(s.failure for r in rounds for s in r.runs)
+    return 1 if failed else 0
