@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from conftest import make_tiny_data
 
 from classroom import hub as hub_module
@@ -45,6 +46,9 @@ class Classroom:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}/"
         self.log = tmp / "hub.log"
+        self.site = tmp / "site"  # a stand-in for the built course website
+        self.site.mkdir()
+        (self.site / "index.html").write_text("<h1>course map</h1>", encoding="utf-8")
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -55,7 +59,7 @@ class Classroom:
             self.proc = subprocess.Popen(
                 [sys.executable, str(ROOT / "course.py"), "classroom", "start",
                  "--roster", str(self.roster), "--dir", str(self.dir), "--port", str(self.port),
-                 "--data", str(self.data), "--idle-minutes", "30"],
+                 "--data", str(self.data), "--idle-minutes", "30", "--site", str(self.site)],
                 stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         ready = hub_module.wait_for(
             lambda: self.proc.poll() is not None or hub_module.api_ready(self.port), 240)
@@ -195,6 +199,11 @@ def test_a_student_works_in_chromium(classroom, signed_in, tmp_path):
             raise
         finally:
             browser.close()
+
+
+def test_the_hub_also_serves_the_course_website(classroom):
+    page = requests.get(classroom.base + "services/course-site/index.html", timeout=30)
+    assert page.status_code == 200 and "course map" in page.text
 
 
 @pytest.mark.parametrize(("name", "password"), [
