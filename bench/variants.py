@@ -36,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import ROOT
+
 DEFAULT_SOURCE = ROOT.parent / "shared" / "datasets"
 DEFAULT_TARGET = ROOT / ".cache" / "variants" / "keras-shaped"
 KERAS_MNIST_TRAIN = 60_000

@@ -3,21 +3,18 @@ platform without TensorFlow 2.21 is refused before pip, and a failed pip is quot
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+import course as course_module
 
 
 @pytest.fixture()
 def course(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("course_under_test", ROOT / "course.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = course_module
     (tmp_path / "requirements.txt").write_text("numpy==2.4.6\n")
     (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n")
     monkeypatch.setattr(module, "ROOT", tmp_path)

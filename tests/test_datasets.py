@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_tiny_data
 
+from conftest import make_tiny_data
 from helpers import datasets
 from helpers.datasets import DatasetError
 
