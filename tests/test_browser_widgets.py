@@ -10,7 +10,7 @@ Chromium, runs it, and checks that
 - no "Would you like to get notified about official Jupyter news?" pop-up appears.
 
 Needs Debian's Chromium (`apt-get install chromium`; CI's .ci/run installs it) and the
-Python package playwright (requirements.txt). Without them it is skipped with a message
+Python package playwright (requirements-dev.txt). Without them it is skipped with a message
 saying so; tests/test_lab_environment.py still checks the widget versions and the news
 setting without a browser. Budget: about a minute.
 """
@@ -57,7 +57,7 @@ def _playwright():
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("browser smoke test skipped: the Python package playwright is not "
-                    "installed (it is in requirements.txt: run python3 course.py setup).")
+                    "installed (it is in requirements-dev.txt: run python3 course.py test).")
     return sync_playwright
 
 
