@@ -20,8 +20,7 @@ from helpers.data.corpora import (
     split_klue_ner,
 )
 from helpers.data.images import load_fashion_mnist, load_mnist
-from helpers.data.imdb import decode_review, encode_review, get_imdb_word_index, load_imdb, \
-    tokenize
+from helpers.data.imdb import decode_review, encode_review, get_imdb_word_index, load_imdb, tokenize
 from helpers.data.store import DatasetError, fetch, verify
 
 __all__ = [

@@ -12,8 +12,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from helpers.data.store import FILES, FIX, REPO_DATA_DIR, SUMS_NAME, DatasetError, fetch, \
-    read_sums, verify
+from helpers.data.store import (
+    FILES,
+    FIX,
+    REPO_DATA_DIR,
+    SUMS_NAME,
+    DatasetError,
+    fetch,
+    read_sums,
+    verify,
+)
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
