@@ -242,8 +242,18 @@ def lab_command(python: Path, extra: list[str]) -> list[str]:
     return [str(python), "-m", "jupyter", "lab", f"--config={config}", *extra]
 
 
-def run(python: Path, args: list[str]) -> int:
+def run(python: Path, args: list[str], replace: bool = False) -> int:
+    """Run the .venv's Python with ``args`` from the project root.
+
+    ``replace`` makes that Python take this process's place (POSIX), so Ctrl-C and
+    SIGTERM reach it directly: a server can then stop everything it started.
+    """
     env = {**KERNEL_ENV, **os.environ}  # a maintainer's own setting wins
+    if replace and os.name == "posix":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.chdir(ROOT)
+        os.execve(str(python), [str(python), *args], env)
     return subprocess.run([str(python), *args], cwd=ROOT, env=env).returncode
 
 
@@ -274,7 +284,7 @@ def main(argv: list[str]) -> int:
     if command == "lock":
         return lock(python)
     if command in EXTRA_COMMANDS:
-        return run(python, ["-m", EXTRA_COMMANDS[command][0], *extra])
+        return run(python, ["-m", EXTRA_COMMANDS[command][0], *extra], replace=True)
     if command in PLAIN_COMMANDS:
         return run(python, ["-m", PLAIN_COMMANDS[command], *extra])
     return run(python, ["-m", BENCH_COMMANDS[command], *extra])

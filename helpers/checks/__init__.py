@@ -10,10 +10,15 @@ re-exported, so notebooks keep writing ``from helpers import checks`` and
 
 from __future__ import annotations
 
+import dataclasses as _dataclasses
+import functools as _functools
 import importlib as _importlib
 import pkgutil as _pkgutil
 import re as _re
+from collections.abc import Callable as _Callable
+from typing import Any as _Any
 
+from helpers import progress as _progress
 from helpers.checks.core import (  # noqa: F401 - re-exported
     Feedback,
     SolutionError,
@@ -29,6 +34,22 @@ from helpers.checks.core import __all__ as _core_all
 
 __all__ = list(_core_all)
 CHAPTER_MODULES: list[str] = []
+# Every exercise check, by chapter ("01": ["check_relu", ...]), for the progress report.
+CHECKS_BY_CHAPTER: dict[str, list[str]] = {}
+
+
+def _logged(check: _Callable[..., _Any], chapter: str) -> _Callable[..., _Any]:
+    """``check`` that also appends its call to the learner's progress log."""
+
+    @_functools.wraps(check)
+    def logged(*args: _Any, **kwargs: _Any) -> _Any:
+        feedback = check(*args, **kwargs)
+        if isinstance(feedback, Feedback):
+            event = _progress.log_check(chapter, check.__name__, feedback)
+            feedback = _dataclasses.replace(feedback, event=event)
+        return feedback
+
+    return logged
 
 
 def _import_chapters() -> None:
@@ -42,7 +63,11 @@ def _import_chapters() -> None:
                 raise ImportError(f"helpers.checks.{name} defines {public!r}, which "
                                   f"helpers.checks.{owner[public]} already defines.")
             owner[public] = name
-            globals()[public] = getattr(module, public)
+            value = getattr(module, public)
+            if public.startswith("check_") and callable(value):
+                CHECKS_BY_CHAPTER.setdefault(name[2:], []).append(public)
+                value = _logged(value, name[2:])
+            globals()[public] = value
             if public not in __all__:
                 __all__.append(public)
         CHAPTER_MODULES.append(name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,9 @@ class Feedback:
     ok: bool
     message: str
     attempted: bool = True
+    # The progress-log id of the call that produced this feedback ('' when not logged):
+    # confirm() uses it to mark that call as a solution run.
+    event: str = field(default="", compare=False, repr=False)
 
     def __bool__(self) -> bool:
         return self.ok
@@ -54,6 +57,9 @@ def confirm(feedback: Feedback) -> None:
             f"confirm() takes the result of a check_... function, got a "
             f"{type(feedback).__name__}. Write checks.confirm(checks.check_xxx(answer))."
         )
+    from helpers import progress
+
+    progress.log_solution(feedback.event)  # the course's solution is not the learner's work
     if not feedback.ok:
         raise SolutionError(f"This solution does not pass its own check: {feedback!r}")
     print("[solution] passes its check.")

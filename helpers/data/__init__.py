@@ -21,11 +21,11 @@ from helpers.data.corpora import (
 )
 from helpers.data.images import load_fashion_mnist, load_mnist
 from helpers.data.imdb import decode_review, encode_review, get_imdb_word_index, load_imdb, tokenize
-from helpers.data.store import DatasetError, fetch, verify
+from helpers.data.store import DatasetError, fetch, read_sums, verify, write_sums
 
 __all__ = [
     "DatasetError", "load_mnist", "load_fashion_mnist", "load_imdb", "get_imdb_word_index",
     "decode_review", "tokenize", "encode_review", "load_chatbot_data", "load_klue_ner",
     "grouped_split", "split_klue_ner", "data_file", "CHATBOT_LABELS", "KLUE_ENTITY_TYPES",
-    "fetch", "verify", "make_server",
+    "fetch", "verify", "read_sums", "write_sums", "make_server",
 ]

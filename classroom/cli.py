@@ -1,0 +1,145 @@
+"""``python3 course.py classroom start|report|kubernetes|bench``: the teacher's commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from classroom.settings import (
+    CLASS_PASSWORD_ENV,
+    ROOT,
+    TEACHER_PASSWORD_ENV,
+    ClassroomError,
+    check_memory,
+    default_data_source,
+)
+
+DEFAULT_DIR = ROOT / "classroom-data"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dir", default=str(DEFAULT_DIR),
+                        help="the classroom's folder: hub state, students' homes, data copy "
+                             "(default: %(default)s)")
+
+
+def _start_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--roster", required=True,
+                        help="text file with the students' names, one per line")
+    _common(parser)
+    parser.add_argument("--ip", default="127.0.0.1",
+                        help="address to listen on (default: loopback only; 0.0.0.0 for the "
+                             "class network)")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--mem", default="2G", type=_memory,
+                        help="memory per student (enforced only under systemd)")
+    parser.add_argument("--cpus", type=float, default=1.0, help="CPU cores per student")
+    parser.add_argument("--idle-minutes", type=int, default=60,
+                        help="stop a student's server after this long without activity")
+    parser.add_argument("--teacher", default="teacher", help="the teacher's (admin) user name")
+    parser.add_argument("--data", default=str(default_data_source()),
+                        help="the datasets with their SHA256SUMS (default: COURSE_DATA_DIR, "
+                             "else data/)")
+    parser.add_argument("--site", default="", help="a built course website to serve too "
+                                                   "(default: site/ when it has been built)")
+    parser.add_argument("--ssl-cert", default="")
+    parser.add_argument("--ssl-key", default="")
+
+
+def _memory(text: str) -> str:
+    try:
+        return check_memory(text)
+    except ClassroomError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="course.py classroom",
+        description="Run the course for a whole class on one JupyterHub.")
+    sub = top.add_subparsers(dest="command", required=True)
+    start = sub.add_parser("start", help="start the class's hub (Ctrl-C stops it)")
+    _start_options(start)
+    report = sub.add_parser("report", help="what each student has done")
+    _common(report)
+    report.add_argument("--csv", type=Path, help="also write one row per student and check")
+    kube = sub.add_parser("kubernetes", help="write Zero to JupyterHub values and a Dockerfile")
+    _start_options(kube)
+    kube.add_argument("--out", default=str(ROOT / "classroom-kubernetes"),
+                      help="folder for values.yaml and Dockerfile (default: %(default)s)")
+    kube.add_argument("--image", default="dl-course-singleuser:latest",
+                      help="the single-user image name your registry will hold")
+    bench = sub.add_parser("bench", help="N simulated students at once (sizes the machine)")
+    bench.add_argument("--students", type=int, nargs="+", default=[1, 2, 4, 6])
+    bench.add_argument("--chapters", nargs="+", default=["01", "03", "05"])
+    bench.add_argument("--data", default=str(default_data_source()))
+    bench.add_argument("--out", type=Path, default=ROOT / "bench" / "results",
+                       help="where the JSON and Markdown results go")
+    return top
+
+
+def _start(args: argparse.Namespace) -> int:
+    from classroom import hub
+
+    folder, settings, (class_pw, teacher_pw, generated), warnings = hub.prepare(args)
+    scheme = "https" if settings.ssl_cert else "http"
+    host = settings.ip if settings.ip not in ("0.0.0.0", "::") else "THIS-MACHINE'S-ADDRESS"
+    url = f"{scheme}://{host}:{settings.port}/"
+    lines = [f"Classroom folder: {folder}",
+             f"Students on the roster: {len(settings.roster)}; teacher: {settings.teacher}",
+             f"Data (read-only copy, checksums verified): {settings.data_dir}"]
+    if settings.site_dir:
+        lines.append(f"Course website: {url}services/course-site/")
+    if generated:
+        lines += [
+            "Passwords (generated now, stored in secrets.json, readable by you only; shown "
+            "this once):",
+            f"  class password: {class_pw}",
+            f"  teacher password ({settings.teacher}): {teacher_pw}",
+        ]
+    else:
+        lines.append(f"Passwords: from {CLASS_PASSWORD_ENV}/{TEACHER_PASSWORD_ENV} or the "
+                     "earlier start (secrets.json).")
+    print("\n".join(lines), flush=True)
+    for warning in warnings:
+        print(f"\n{warning}", file=sys.stderr, flush=True)
+
+    def ready() -> None:
+        print(f"\nThe class can sign in at {url}  (Ctrl-C stops the hub and every student's "
+              "server; work and accounts are kept.)", flush=True)
+
+    return hub.run_hub(folder, settings, on_ready=ready)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "start":
+            return _start(args)
+        if args.command == "report":
+            from classroom.report import report
+
+            print(report(Path(args.dir), args.csv))
+            if args.csv:
+                print(f"Wrote {args.csv}")
+            return 0
+        if args.command == "kubernetes":
+            from classroom.kubernetes import write_deployment
+
+            for path in write_deployment(args):
+                print(f"Wrote {path}")
+            return 0
+        if args.command == "bench":
+            from classroom.bench import main as bench_main
+
+            return bench_main(args)
+    except ClassroomError as err:
+        print(f"classroom {args.command}: {err}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

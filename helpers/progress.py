@@ -1,0 +1,217 @@
+"""The learner's progress log: which exercise checks ran, and what they answered.
+
+Every public ``checks.check_*`` call appends one JSON line to a small log in the
+learner's home (``~/.dl-course/progress.jsonl``; ``COURSE_PROGRESS_FILE`` names
+another file, or ``off`` turns the log off). A solution cell's
+``checks.confirm(...)`` appends a second line that marks that call as the
+course's own solution, so running the solutions never counts as the learner's
+work. Nothing else is logged: no answers, no code.
+
+Writing the log never breaks or slows a check: any error while writing is
+swallowed and the check answers as usual.
+
+``python3 course.py progress`` prints the learner's own table; a teacher's
+``course.py classroom report`` reads every student's log with the same code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["log_path", "log_check", "log_solution", "read_events", "all_checks", "summarize",
+           "Row", "format_table", "write_csv", "CSV_COLUMNS"]
+
+LOG_ENV = "COURSE_PROGRESS_FILE"
+CSV_COLUMNS = ("student", "chapter", "check", "attempts", "passed", "last_seen")
+
+
+def log_path(home: Path | None = None) -> Path | None:
+    """The log file of this learner (or of the learner whose home is ``home``).
+
+    ``None`` when ``COURSE_PROGRESS_FILE=off``. ``home`` is used by the
+    classroom report, which reads each student's home in turn.
+    """
+    if home is not None:
+        return home / ".dl-course" / "progress.jsonl"
+    chosen = os.environ.get(LOG_ENV, "").strip()
+    if chosen.lower() == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    return Path.home() / ".dl-course" / "progress.jsonl"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _append(event: dict[str, Any]) -> bool:
+    """Append one line; ``False`` (never an exception) when it cannot be written."""
+    try:
+        path = log_path()
+        if path is None:
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(event, ensure_ascii=False) + "\n"
+        # One write() on an O_APPEND file: lines from two kernels never interleave.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode("utf-8"))
+        finally:
+            os.close(fd)
+        return True
+    except Exception:  # noqa: BLE001 - a log must never break a learner's check
+        return False
+
+
+def log_check(chapter: str, check: str, feedback: Any) -> str:
+    """Log one check call; return its event id ('' if it was not written)."""
+    event_id = uuid.uuid4().hex[:16]
+    written = _append({
+        "t": _now(), "id": event_id, "chapter": str(chapter), "check": str(check),
+        "attempted": bool(getattr(feedback, "attempted", True)),
+        "ok": bool(getattr(feedback, "ok", False)),
+    })
+    return event_id if written else ""
+
+
+def log_solution(event_id: str) -> None:
+    """Mark a logged check call as a run of the course's own solution."""
+    if event_id:
+        _append({"t": _now(), "solution": event_id})
+
+
+def read_events(path: Path | None) -> list[dict[str, Any]]:
+    """The check calls in a log, without those that were solutions.
+
+    Lines that are not valid JSON (a log cut short by a full disk, say) are
+    skipped, so one bad line never hides the rest.
+    """
+    if path is None or not path.is_file():
+        return []
+    checks: list[dict[str, Any]] = []
+    solutions: set[str] = set()
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(event, dict):
+                continue
+            if "solution" in event:
+                solutions.add(str(event["solution"]))
+            elif "check" in event and "chapter" in event:
+                checks.append(event)
+    return [e for e in checks if e.get("id") not in solutions]
+
+
+def all_checks() -> dict[str, list[str]]:
+    """Every exercise check of the course, by chapter: ``{"01": ["check_relu", ...]}``."""
+    from helpers import checks
+
+    return {chapter: list(names) for chapter, names in checks.CHECKS_BY_CHAPTER.items()}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One student's record for one check."""
+
+    student: str
+    chapter: str
+    check: str
+    attempts: int
+    passed: bool
+    last_seen: str
+
+    @property
+    def status(self) -> str:
+        if self.passed:
+            return "passed"
+        return "attempted" if self.attempts else "not tried"
+
+
+def summarize(student: str, events: Iterable[dict[str, Any]],
+              catalogue: dict[str, list[str]]) -> list[Row]:
+    """One row per check of the catalogue (and per logged check it does not list)."""
+    seen: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for event in events:
+        seen.setdefault((str(event["chapter"]), str(event["check"])), []).append(event)
+    keys = [(chapter, check) for chapter, names in catalogue.items() for check in names]
+    keys += sorted(k for k in seen if k not in set(keys))
+    rows = []
+    for chapter, check in keys:
+        calls = seen.get((chapter, check), [])
+        tried = [e for e in calls if e.get("attempted")]
+        rows.append(Row(
+            student=student, chapter=chapter, check=check, attempts=len(tried),
+            passed=any(e.get("ok") for e in tried),
+            last_seen=max((str(e.get("t", "")) for e in calls), default=""),
+        ))
+    return rows
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    """Chapter by chapter: checks passed, attempted and not tried, and the last activity."""
+    lines = []
+    students = list(dict.fromkeys(r.student for r in rows))
+    for student in students:
+        mine = [r for r in rows if r.student == student]
+        passed = sum(r.passed for r in mine)
+        last = max((r.last_seen for r in mine), default="") or "never"
+        lines.append(f"{student}: {passed} of {len(mine)} checks passed; last worked {last}")
+        for chapter in dict.fromkeys(r.chapter for r in mine):
+            here = [r for r in mine if r.chapter == chapter]
+            by_status = {s: [r.check.removeprefix("check_") for r in here if r.status == s]
+                         for s in ("passed", "attempted", "not tried")}
+            parts = [f"{s} {len(names)}" + (f" ({', '.join(names)})" if names and s != "not tried"
+                                            else "")
+                     for s, names in by_status.items()]
+            lines.append(f"  chapter {chapter}: " + "; ".join(parts))
+    return "\n".join(lines)
+
+
+def write_csv(rows: Sequence[Row], target: Path) -> None:
+    """One row per student and check (columns :data:`CSV_COLUMNS`), written atomically."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CSV_COLUMNS)
+        for r in rows:
+            writer.writerow([r.student, r.chapter, r.check, r.attempts,
+                             "yes" if r.passed else "no", r.last_seen])
+    os.replace(tmp, target)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="course.py progress",
+        description="The exercises you have done, chapter by chapter, from your progress log.")
+    parser.add_argument("--csv", type=Path, help="also write one row per check to this file")
+    args = parser.parse_args(argv)
+    path = log_path()
+    if path is None:
+        print(f"The progress log is off ({LOG_ENV}=off).", file=sys.stderr)
+        return 1
+    rows = summarize("you", read_events(path), all_checks())
+    print(format_table(rows))
+    if not path.is_file():
+        print(f"(No checks logged yet: {path} appears after your first exercise check.)")
+    if args.csv:
+        write_csv(rows, args.csv)
+        print(f"Wrote {args.csv}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -1,0 +1,181 @@
+"""Bad input to `classroom start` and `classroom report`: one clear paragraph, nothing written.
+
+Each case runs the command line in-process (no hub is started: every check comes before
+anything is written or launched) and checks the message says what was wrong and how to fix
+it, and that the classroom folder was not created or changed.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from classroom import cli
+from classroom.settings import read_roster
+from conftest import make_tiny_data
+from helpers import datasets
+
+CLASS_PW = "class-pass-2026"
+TEACHER_PW = "x" * 40
+
+
+@pytest.fixture()
+def setup(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CLASS_PASSWORD", CLASS_PW)
+    monkeypatch.setenv("COURSE_TEACHER_PASSWORD", TEACHER_PW)
+    data = make_tiny_data(tmp_path / "data")
+    datasets.write_sums(data)
+    roster = tmp_path / "students.txt"
+    roster.write_text("alice\nbob\n", encoding="utf-8")
+    return tmp_path, roster, data
+
+
+def _start(capsys, tmp_path, roster, data, *extra) -> tuple[int, str]:
+    with socket.socket() as sock:  # a port that is free now (the check binds, never listens)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    argv = ["start", "--roster", str(roster), "--dir", str(tmp_path / "class"),
+            "--data", str(data), "--port", str(port), *extra]
+    code = cli.main(argv)
+    err = capsys.readouterr().err
+    return code, " ".join(err.split())
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("alice\nbob\nalice\n", "line 3 repeats 'alice' (first on line 1)"),
+    ("alice\n\nbob\n", "line 2 is blank"),
+    ("alice\nBob Smith\n", "line 2 ('Bob Smith') is not a valid user name"),
+    ("alice\n../etc\n", "is not a valid user name"),
+    ("alice\nteacher\n", "is the teacher's name"),
+    ("", "it has no names"),
+])
+def test_a_bad_roster_is_refused_with_every_problem_named(setup, capsys, text, said):
+    tmp_path, roster, data = setup
+    roster.write_text(text, encoding="utf-8")
+    code, err = _start(capsys, tmp_path, roster, data)
+    assert code == 2 and said in err and "one name per line" in err
+    assert not (tmp_path / "class").exists(), "a refused start must write nothing"
+
+
+def test_a_roster_lists_several_problems_at_once(tmp_path):
+    roster = tmp_path / "r.txt"
+    roster.write_text("alice\n\nalice\nX\n", encoding="utf-8")
+    with pytest.raises(Exception) as info:
+        read_roster(roster)
+    message = str(info.value)
+    assert "line 2 is blank" in message and "line 3 repeats" in message and "line 4" in message
+
+
+@pytest.mark.parametrize(("var", "value", "said"), [
+    ("COURSE_CLASS_PASSWORD", "short", "class password is 5 characters long; it needs at "
+                                       "least 8"),
+    ("COURSE_TEACHER_PASSWORD", "y" * 20, "teacher's password is 20 characters long; it "
+                                          "needs at least 32"),
+    ("COURSE_TEACHER_PASSWORD", CLASS_PW + "-" * 32, None),  # long enough: accepted
+])
+def test_passwords_too_short_are_refused(setup, capsys, monkeypatch, var, value, said):
+    tmp_path, roster, data = setup
+    monkeypatch.setenv(var, value)
+    if said is None:
+        from classroom.settings import load_passwords
+
+        assert load_passwords(tmp_path)[:2] == (CLASS_PW, value)
+        return
+    code, err = _start(capsys, tmp_path, roster, data)
+    assert code == 2 and said in err and var in err
+    assert not (tmp_path / "class").exists()
+
+
+def test_a_port_in_use_is_refused(setup, capsys):
+    tmp_path, roster, data = setup
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = cli.main(["start", "--roster", str(roster), "--dir", str(tmp_path / "class"),
+                         "--data", str(data), "--port", str(port)])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2 and f"Port {port} on 127.0.0.1 is not free" in err and "--port" in err
+    assert not (tmp_path / "class").exists()
+
+
+def test_missing_data_is_refused(setup, capsys):
+    tmp_path, roster, _ = setup
+    code, err = _start(capsys, tmp_path, roster, tmp_path / "nowhere")
+    assert code == 2 and "does not exist" in err and "helpers.datasets fetch" in err
+    assert not (tmp_path / "class").exists()
+
+
+def test_data_that_fails_its_checksums_is_refused(setup, capsys):
+    tmp_path, roster, data = setup
+    (data / "mnist.npz").write_bytes(b"damaged")
+    code, err = _start(capsys, tmp_path, roster, data)
+    assert code == 2 and "fails its checksums: mnist.npz (mismatch)" in err
+    assert not (tmp_path / "class").exists()
+
+
+def test_data_without_checksums_is_refused(setup, capsys):
+    tmp_path, roster, data = setup
+    (data / "SHA256SUMS").unlink()
+    code, err = _start(capsys, tmp_path, roster, data)
+    assert code == 2 and "SHA256SUMS" in err
+    assert not (tmp_path / "class").exists()
+
+
+def test_a_folder_that_cannot_be_written_is_refused(setup, capsys):
+    tmp_path, roster, data = setup
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code = cli.main(["start", "--roster", str(roster), "--dir", str(blocker / "class"),
+                     "--data", str(data), "--port", "1"])  # the folder is checked first
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2 and "cannot be written to" in err and "--dir" in err
+    assert blocker.read_text() == "not a folder"
+
+
+def test_report_on_a_folder_without_a_classroom(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for folder in (empty, tmp_path / "missing"):
+        assert cli.main(["report", "--dir", str(folder)]) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert "holds no classroom" in err and "--dir" in err
+    assert list(empty.iterdir()) == [] and not (tmp_path / "missing").exists()
+
+
+def test_bad_memory_and_cpus_are_refused(setup, capsys):
+    tmp_path, roster, data = setup
+    with pytest.raises(SystemExit):
+        cli.main(["start", "--roster", str(roster), "--mem", "lots"])
+    assert "--mem 'lots' is not an amount of memory" in capsys.readouterr().err
+    code, err = _start(capsys, tmp_path, roster, data, "--cpus", "0")
+    assert code == 2 and "--cpus 0.0 must be above 0" in err
+
+
+def test_a_good_start_writes_settings_and_owner_only_secrets(setup, monkeypatch):
+    """prepare() alone (no hub): what a start leaves in the folder, and its warning."""
+    from classroom import hub
+
+    tmp_path, roster, data = setup
+    monkeypatch.delenv("COURSE_CLASS_PASSWORD")
+    monkeypatch.delenv("COURSE_TEACHER_PASSWORD")
+    args = cli.parser().parse_args(["start", "--roster", str(roster), "--dir",
+                                    str(tmp_path / "class"), "--data", str(data),
+                                    "--ip", "0.0.0.0", "--port", "0"])
+    args.port = 18_000 + (hash(str(tmp_path)) % 1000)
+    folder, settings, (class_pw, teacher_pw, generated), warnings = hub.prepare(args)
+    assert generated and len(class_pw) >= 8 and len(teacher_pw) >= 32
+    assert (folder / "secrets.json").stat().st_mode & 0o777 == 0o600
+    assert settings.roster == ["alice", "bob"]
+    copied = Path(settings.data_dir)
+    assert sorted(p.name for p in copied.iterdir()) == sorted(p.name for p in data.iterdir())
+    assert not (copied / "mnist.npz").stat().st_mode & 0o222, "the shared data is read-only"
+    text = " ".join(warnings)
+    assert "without TLS" in text and "--ssl-cert" in text
+    if settings.spawner == "local":
+        assert "Not enforced: the memory limit" in text
+    # A second start keeps the stored passwords.
+    again = hub.prepare(args)[2]
+    assert again[:2] == (class_pw, teacher_pw) and not again[2]
