@@ -156,6 +156,56 @@ def test_a_student_cannot_reach_another_students_server(signed_in):
     assert page.status_code == 403, "bob's server let alice in"
 
 
+def test_a_student_works_in_chromium(classroom, signed_in, tmp_path):
+    """Sign in through the hub's page, see the chapters in JupyterLab, run chapter 01."""
+    from test_browser_widgets import CHROMIUM_FLAGS, _chromium, _playwright
+
+    chromium, sync_playwright = _chromium(), _playwright()
+    _, bob = signed_in
+    name = "01_neurons_and_activations.ipynb"
+    # Clear one output in bob's copy, so the page can only show it by running the cell.
+    notebook = bob.server_api("GET", f"contents/{name}").json()["content"]
+    cell = next(c for c in notebook["cells"] if "z = w @ x + b" in "".join(c["source"]))
+    expected = "".join(cell["outputs"][0]["text"]).splitlines()[-1]
+    cell["outputs"], cell["execution_count"] = [], None
+    bob.server_api("PUT", f"contents/{name}", json={
+        "type": "notebook", "format": "json", "content": notebook}).raise_for_status()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True,
+                                     chromium_sandbox=False,
+                                     args=[f for f in CHROMIUM_FLAGS if f != "--headless"])
+        page = browser.new_page()
+        page.set_default_timeout(90_000)
+        try:
+            page.goto(classroom.base)
+            page.fill("#username_input", "bob")
+            page.fill("#password_input", CLASS_PW)
+            page.click("#login_submit")
+            page.wait_for_url("**/user/bob/lab/**")
+            listing = page.locator(".jp-DirListing-content")
+            for chapter in ("00_start_here.ipynb", name, "08_chatbot_engine.ipynb"):
+                listing.get_by_text(chapter, exact=True).wait_for(state="visible")
+
+            page.goto(f"{classroom.base}user/bob/lab/tree/{name}")
+            notebook_view = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+            notebook_view.get_by_role("heading", name="The neuron and its activation").wait_for()
+            page.get_by_text("| Idle").first.wait_for()  # the kernel has started
+            notebook_view.locator(".jp-Cell").first.click()
+            page.keyboard.press("Escape")
+            for _ in range(4):  # title, set-up cell, text, the neuron's cell
+                page.keyboard.press("Shift+Enter")
+            notebook_view.locator(".jp-OutputArea-output").get_by_text(expected).wait_for()
+            assert notebook_view.locator(".jp-OutputArea-output[data-mime-type="
+                                         "'application/vnd.jupyter.stderr']").count() == 0
+        except Exception:
+            page.screenshot(path=str(tmp_path / "classroom.png"))
+            print(f"screenshot: {tmp_path / 'classroom.png'}")
+            raise
+        finally:
+            browser.close()
+
+
 @pytest.mark.parametrize(("name", "password"), [
     ("alice", "not-the-class-password"),   # wrong password
     ("mallory", CLASS_PW),                 # not on the roster
