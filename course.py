@@ -9,12 +9,16 @@
     python3 course.py classroom start|report ...   # the class on one JupyterHub (README)
     python3 course.py progress  # the exercises you have passed, chapter by chapter
     python3 course.py site      # the course as a static website, built offline
+    python3 course.py lock      # refresh every requirements*.lock from its .txt (uv)
 
-Set-up creates ``.venv`` next to this file and installs ``requirements.txt`` and
-the ``helpers`` package (editable) into it. It is idempotent: a stamp in the
-.venv records what was installed, so a second call with nothing changed starts
-in well under a second. Only the Python standard library is used here, so this
-runs on a machine that has nothing but Python 3.11.
+Set-up creates ``.venv`` next to this file and installs ``requirements.lock`` (every
+package the learner needs, transitive ones included, with exact versions and
+hashes) and the ``helpers`` package (editable) into it. ``test`` and the
+maintainers' tools also install ``requirements-dev.lock`` (pytest, nbval, ruff, ...),
+and ``classroom`` and ``site`` the lock of their own requirements file. It is
+idempotent: a stamp in the .venv records what was installed, so a second call
+with nothing changed starts in well under a second. Only the Python standard
+library is used here, so this runs on a machine that has nothing but Python 3.11.
 
 Where it works: TensorFlow 2.21, which every chapter uses, has packages for
 Linux (x86-64, ARM64), Windows (x86-64) and macOS on Apple silicon, for a 64-bit
@@ -36,7 +40,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".course-installed"
-INPUTS = ("requirements.txt", "pyproject.toml")
+REQUIREMENTS = "requirements.txt"
+DEV_REQUIREMENTS = "requirements-dev.txt"
+# `course.py lock`: one universal resolution (every platform in WHEEL_PLATFORMS) for the
+# tested Python, with the hash of every file, as `pip install --require-hashes` wants.
+LOCK_OPTIONS = ("--universal", "--generate-hashes", "--python-version", "3.11", "--quiet",
+                "--custom-compile-command", "python3 course.py lock")
+# What every process the course starts (a JupyterLab kernel, a test, a benchmark run)
+# inherits: stable set and dict order, and no TensorFlow C++ log lines in the outputs.
+KERNEL_ENV = {"PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
 SUPPORTED = ((3, 10), (3, 13))  # TensorFlow 2.21 wheels; the course is tested on 3.11
 # (system, machine) pairs with a TensorFlow 2.21 wheel, machine names as platform.machine()
 # spells them on each system.
@@ -53,6 +65,8 @@ INSTEAD = ("What to do instead: run the course on a machine that is one of those
            "computer, or a Linux virtual machine or server), or on a hosted notebook service "
            "that runs Linux (such as Google Colab or Kaggle): upload this folder and run "
            "`pip install -r requirements.txt -e .` in a notebook cell there.")
+# Commands that need the maintainers' packages (requirements-dev.txt) too.
+DEV_COMMANDS = ("test", "lock")
 BENCH_COMMANDS = {"bench": "bench.run", "margins": "bench.margins", "perturb": "bench.perturb",
                   "breakage": "bench.breakage", "variants": "bench.variants"}
 # Commands that need packages a learner's set-up does not install: the module that runs
@@ -122,10 +136,24 @@ def venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
+def lock_of(requirements: Path) -> Path:
+    """``requirements-x.txt`` -> ``requirements-x.lock``."""
+    return requirements.with_suffix(".lock")
+
+
+def installable(requirements: str) -> tuple[Path, list[str]]:
+    """The file pip installs for a requirements file (its lock, when there is one), and how."""
+    path = ROOT / requirements
+    lock = lock_of(path)
+    if lock.is_file():
+        return lock, ["--require-hashes", "-r", str(lock)]
+    return path, ["-r", str(path)]
+
+
 def wanted_stamp() -> str:
     digest = hashlib.sha256(sys.version.encode())
-    for name in INPUTS:
-        digest.update((ROOT / name).read_bytes())
+    for path in (installable(REQUIREMENTS)[0], ROOT / "pyproject.toml"):
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -162,10 +190,11 @@ def setup() -> Path:
                 f"Could not create {VENV.name}/ ({err}). On Debian or Ubuntu, install the "
                 "venv module first: `sudo apt install python3-venv` (or python3.11-venv)."
             ) from err
-    print("Installing requirements.txt and the helpers package (first time: ~1-3 min) ...",
+    source, args = installable(REQUIREMENTS)
+    print(f"Installing {source.name} and the helpers package (first time: ~1-3 min) ...",
           flush=True)
     STAMP.unlink(missing_ok=True)
-    pip_install(python, "-r", str(ROOT / "requirements.txt"))
+    pip_install(python, *args)
     pip_install(python, "--no-deps", "-e", str(ROOT))
     STAMP.write_text(stamp)
     print("Set-up complete.", flush=True)
@@ -173,16 +202,38 @@ def setup() -> Path:
 
 
 def install_extra(python: Path, requirements: str) -> None:
-    """Install an optional requirements file into .venv once (its own stamp records it)."""
-    path = ROOT / requirements
-    stamp = VENV / f".course-installed-{path.stem}"
-    wanted = hashlib.sha256(path.read_bytes() + STAMP.read_bytes()).hexdigest()
+    """Install an optional requirements file into .venv once (its own stamp records it).
+
+    Its lock is installed when there is one (``course.py lock`` writes it), else the file.
+    """
+    source, args = installable(requirements)
+    stamp = VENV / f".course-installed-{Path(requirements).stem}"
+    wanted = hashlib.sha256(source.read_bytes() + STAMP.read_bytes()).hexdigest()
     if stamp.is_file() and stamp.read_text() == wanted:
         return
-    print(f"Installing {requirements} (first time only) ...", flush=True)
+    print(f"Installing {source.name} (first time only) ...", flush=True)
     stamp.unlink(missing_ok=True)
-    pip_install(python, "-r", str(path))
+    pip_install(python, *args)
     stamp.write_text(wanted)
+
+
+def lock(python: Path) -> int:
+    """Rewrite the lock of every ``requirements*.txt``; the others agree with the learner's.
+
+    ``requirements.txt`` is resolved first; every other file is resolved with
+    ``requirements.lock`` as a constraint, so a package in both gets the same version.
+    """
+    base = ROOT / REQUIREMENTS
+    files = [base, *sorted(p for p in ROOT.glob("requirements*.txt") if p != base)]
+    for path in files:
+        constraint = [] if path == base else ["--constraint", lock_of(base).name]
+        print(f"Locking {path.name} -> {lock_of(path).name} ...", flush=True)
+        code = subprocess.run([str(python), "-m", "uv", "pip", "compile", *LOCK_OPTIONS,
+                               *constraint, path.name, "-o", lock_of(path).name],
+                              cwd=ROOT).returncode
+        if code:
+            return code
+    return 0
 
 
 def lab_command(python: Path, extra: list[str]) -> list[str]:
@@ -197,9 +248,7 @@ def run(python: Path, args: list[str], replace: bool = False) -> int:
     ``replace`` makes that Python take this process's place (POSIX), so Ctrl-C and
     SIGTERM reach it directly: a server can then stop everything it started.
     """
-    env = dict(os.environ)
-    env.setdefault("PYTHONHASHSEED", "0")  # kernels inherit it: stable set/dict order
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env = {**KERNEL_ENV, **os.environ}  # a maintainer's own setting wins
     if replace and os.name == "posix":
         sys.stdout.flush()
         sys.stderr.flush()
@@ -213,12 +262,16 @@ def main(argv: list[str]) -> int:
     if command in ("help", "-h", "--help"):
         print(__doc__)
         return 0
-    if command not in ("setup", "lab", "test", *BENCH_COMMANDS, *EXTRA_COMMANDS,
+    if command not in ("setup", "lab", *DEV_COMMANDS, *BENCH_COMMANDS, *EXTRA_COMMANDS,
                        *PLAIN_COMMANDS):
         print(f"Unknown command {command!r}.\n{__doc__}", file=sys.stderr)
         return 2
     try:
         python = setup()
+        if command in DEV_COMMANDS or command in BENCH_COMMANDS:
+            install_extra(python, DEV_REQUIREMENTS)
+        if command in EXTRA_COMMANDS:
+            install_extra(python, EXTRA_COMMANDS[command][1])
     except SetupError as err:
         print(err, file=sys.stderr)
         return 1
@@ -226,20 +279,12 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "lab":
         return run(python, lab_command(python, extra)[1:])
-    if command == "test":
-        return run(python, [
-            "-m", "pytest", "tests", "notebooks",
-            "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-            "--nbval-cell-timeout", "600", *extra,
-        ])
+    if command == "test":  # what to run and how: [tool.pytest.ini_options] in pyproject.toml
+        return run(python, ["-m", "pytest", *extra])
+    if command == "lock":
+        return lock(python)
     if command in EXTRA_COMMANDS:
-        module, requirements = EXTRA_COMMANDS[command]
-        try:
-            install_extra(python, requirements)
-        except SetupError as err:
-            print(err, file=sys.stderr)
-            return 1
-        return run(python, ["-m", module, *extra], replace=True)
+        return run(python, ["-m", EXTRA_COMMANDS[command][0], *extra], replace=True)
     if command in PLAIN_COMMANDS:
         return run(python, ["-m", PLAIN_COMMANDS[command], *extra])
     return run(python, ["-m", BENCH_COMMANDS[command], *extra])

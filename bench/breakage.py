@@ -28,10 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from bench.run import ROOT, chapter_notebooks
-
-NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-         "--nbval-cell-timeout", "600", "-q", "-p", "no:cacheprovider"]
+from bench.common import ROOT, chapter_notebooks, pytest_command
 
 
 @dataclass(frozen=True)
@@ -96,8 +93,8 @@ def tests_fail(mutation: Mutation, apply: bool = True, python: str = sys.executa
     """Run the nbval tests on the (mutated) truncated copy; True when they fail."""
     copy = mutate(mutation, apply)
     try:
-        proc = subprocess.run([python, "-m", "pytest", str(copy.relative_to(ROOT)), *NBVAL],
-                              cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(pytest_command([copy], python), cwd=ROOT, capture_output=True,
+                              text=True)
     finally:
         copy.unlink(missing_ok=True)
     return proc.returncode != 0

@@ -30,20 +30,15 @@ import statistics
 import sys
 from pathlib import Path
 
-from bench.run import ROOT, chapter_notebooks, run_notebook
+from bench.common import RESULTS, chapter_notebooks, kernel_env
+from bench.run import run_notebook
 from helpers.plotting import markdown_table
-
-RESULTS = ROOT / "bench" / "results"
 
 
 def condition_env(seed_offset: int, no_onednn: bool, data: str | None) -> dict[str, str]:
-    env = {**os.environ, "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3",
-           "COURSE_SEED_OFFSET": str(seed_offset)}
-    if no_onednn:
-        env["TF_ENABLE_ONEDNN_OPTS"] = "0"
-    if data:
-        env["COURSE_DATA_DIR"] = str(Path(data).resolve())
-    return env
+    return kernel_env(COURSE_SEED_OFFSET=str(seed_offset),
+                      TF_ENABLE_ONEDNN_OPTS="0" if no_onednn else None,
+                      COURSE_DATA_DIR=str(Path(data).resolve()) if data else None)
 
 
 def summarise(runs: list[dict]) -> list[tuple]:

@@ -29,22 +29,16 @@ import sys
 from pathlib import Path
 
 from bench import variants
-from bench.run import ROOT, chapter_notebooks
+from bench.common import ROOT, chapter_notebooks, kernel_env, pytest_command
 
-NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-         "--nbval-cell-timeout", "600", "-q"]
 CONDITIONS = ("cpu", "data")
 
 
 def condition_env(name: str, data_dir: Path) -> tuple[dict[str, str], bool]:
     """The environment for one condition, and whether to pin to one core."""
-    env = {**os.environ, "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    env.pop("COURSE_SEED_OFFSET", None)
     if name == "cpu":
-        env["TF_ENABLE_ONEDNN_OPTS"] = "0"
-        return env, True
-    env["COURSE_DATA_DIR"] = str(data_dir)
-    return env, False
+        return kernel_env(COURSE_SEED_OFFSET=None, TF_ENABLE_ONEDNN_OPTS="0"), True
+    return kernel_env(COURSE_SEED_OFFSET=None, COURSE_DATA_DIR=str(data_dir)), False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,8 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             variants.build(variants.DEFAULT_SOURCE, data_dir)
         env, one_core = condition_env(name, data_dir)
-        command = [sys.executable, "-m", "pytest", *[str(p.relative_to(ROOT)) for p in paths],
-                   *NBVAL]
+        command = pytest_command(paths)
         if one_core:
             first = sorted(os.sched_getaffinity(0))[0]
             command = ["taskset", "-c", str(first), *command]

@@ -32,18 +32,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.common import RESULTS, ROOT, budget_for, chapter_notebooks, kernel_env
 from helpers.plotting import markdown_table
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
-RESULTS = ROOT / "bench" / "results"
 PUBLISHED = ROOT / "bench" / "published.json"
 BASELINES = ROOT / "bench" / "baselines"
 
-# Budgets from COURSE_GUIDE.md (and the chapter issues): seconds, MB of peak kernel memory.
-BUDGETS = {"01": (60, 1024), "02": (60, 1024), "05": (180, 1536), "06": (180, 1536),
-           "07": (180, 1536), "08": (180, 1536), "09": (180, 1536)}
-DEFAULT_BUDGET = (120, 1536)
 # Which baseline runs beside which chapter.
 PAIRS = {"03": "mnist_recipe", "04": "imdb_recipe"}
 
@@ -52,16 +46,6 @@ _PEAK_CELL = (
     "_p = _r.getrusage(_r.RUSAGE_SELF).ru_maxrss\n"
     "print('__PEAK__' + _j.dumps(_p / 2**20 if _s.platform == 'darwin' else _p / 1024))"
 )
-
-
-def chapter_notebooks(only: list[str] | None = None) -> list[Path]:
-    """The course notebooks (``NN_name.ipynb``), all or those whose number is in ``only``."""
-    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-    return [p for p in paths if not only or p.name[:2] in only]
-
-
-def budget_for(key: str) -> tuple[int, int]:
-    return BUDGETS.get(key, DEFAULT_BUDGET)
 
 
 def run_notebook(path: Path, env: dict[str, str], timeout: int = 1800) -> dict:
@@ -74,8 +58,7 @@ def run_notebook(path: Path, env: dict[str, str], timeout: int = 1800) -> dict:
     nb.cells.append(nbformat.v4.new_code_cell(_PEAK_CELL))
     with tempfile.TemporaryDirectory() as tmp:
         metrics_file = Path(tmp) / "metrics.jsonl"
-        kernel_env = {**env, "COURSE_METRICS_FILE": str(metrics_file),
-                      "COURSE_NOTEBOOK": path.stem}
+        kernel_env = {**env, "COURSE_METRICS_FILE": str(metrics_file)}
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(path.parent)}})
         start = time.perf_counter()
@@ -288,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Published the run of {report['measured']} to bench/published.json and README.md.")
         return 0
 
-    env = {**os.environ, "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = kernel_env()
     paths = chapter_notebooks(args.only)
     if not paths:
         print(f"No notebook matches {args.only}.", file=sys.stderr)

@@ -36,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import ROOT
+
 DEFAULT_SOURCE = ROOT.parent / "shared" / "datasets"
 DEFAULT_TARGET = ROOT / ".cache" / "variants" / "keras-shaped"
 KERAS_MNIST_TRAIN = 60_000
@@ -75,7 +76,7 @@ def remap_reviews(reviews: np.ndarray, mapping: np.ndarray, total: int) -> np.nd
 
 
 def build(source: Path, target: Path, seed: int = 0) -> Path:
-    from helpers.datasets import write_sums
+    from helpers.data.store import write_sums
 
     rng = np.random.default_rng(seed)
     tmp = target.with_name(target.name + ".partial")

@@ -11,8 +11,9 @@ TensorFlow loads, so the import has to come first), and it offers:
 - :func:`environment_report` - the versions and the device a notebook runs on;
 - :func:`record` - hands a notebook's headline numbers to the benchmark.
 
-The submodules (``datasets``, ``plotting``, ``widgets``, ``checks``) are
-imported by name, e.g. ``from helpers.datasets import load_mnist``.
+Everything else lives in submodules, imported by name (e.g.
+``from helpers.datasets import load_mnist``, ``from helpers import checks``); the
+README's Layout section lists them.
 """
 
 from __future__ import annotations
@@ -20,17 +21,15 @@ from __future__ import annotations
 import json
 import os
 import platform
-import random
 import sys
 import warnings
-from pathlib import Path
 from typing import Any
 
 # Must happen before TensorFlow is imported anywhere in the process:
 # 3 = errors only. setdefault lets a maintainer turn logs back on when debugging.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-__all__ = ["seed_everything", "environment_report", "record", "peak_memory_mb", "DEFAULT_SEED"]
+__all__ = ["seed_everything", "environment_report", "record", "peak_memory_mb"]
 
 
 def _import_tensorflow_quietly() -> None:
@@ -114,9 +113,6 @@ if _in_notebook_kernel():
     _import_tensorflow_quietly()
     quiet_python_logs()  # also when TensorFlow was already imported
 
-DEFAULT_SEED = 42
-
-
 def seed_offset() -> int:
     """The maintainers' ``COURSE_SEED_OFFSET`` (0 when unset); see :func:`seed_everything`."""
     raw = os.environ.get("COURSE_SEED_OFFSET", "").strip()
@@ -134,7 +130,7 @@ def seed_offset() -> int:
     return offset
 
 
-def seed_everything(seed: int = DEFAULT_SEED, deterministic: bool = True) -> int:
+def seed_everything(seed: int = 42, deterministic: bool = True) -> int:
     """Seed Python, NumPy and TensorFlow/Keras so a notebook re-runs identically.
 
     ``keras.utils.set_random_seed`` seeds Python's ``random``, NumPy and the
@@ -155,7 +151,6 @@ def seed_everything(seed: int = DEFAULT_SEED, deterministic: bool = True) -> int
             "Pass an int such as 42."
         )
     seed += seed_offset()
-    random.seed(seed)
     import keras  # imported here so that `import helpers` stays fast
     import tensorflow as tf
 
@@ -191,24 +186,11 @@ def environment_report() -> dict[str, str]:
     return report
 
 
-def _notebook_name() -> str:
-    """Best guess at the running notebook's name, for :func:`record`."""
-    explicit = os.environ.get("COURSE_NOTEBOOK")
-    if explicit:
-        return explicit
-    # Set by VS Code and by recent ipykernel versions when run from JupyterLab.
-    for var in ("JPY_SESSION_NAME", "__vsc_ipynb_file__"):
-        value = os.environ.get(var)
-        if value:
-            return Path(value).stem
-    return "unknown"
-
-
 def record(name: str, value: Any) -> None:
     """Record a notebook's headline number for the benchmark.
 
     When the environment variable ``COURSE_METRICS_FILE`` names a file, one
-    JSON line ``{"notebook": ..., "name": ..., "value": ...}`` is appended to
+    JSON line ``{"name": ..., "value": ...}`` is appended to
     it. Otherwise nothing happens and nothing is printed, so a learner never
     sees it. NumPy scalars are converted to plain Python numbers.
     """
@@ -217,7 +199,7 @@ def record(name: str, value: Any) -> None:
     if hasattr(value, "item"):  # NumPy / TensorFlow scalars
         value = value.item()
     try:
-        line = json.dumps({"notebook": _notebook_name(), "name": name, "value": value})
+        line = json.dumps({"name": name, "value": value})
     except TypeError:
         raise TypeError(
             f"record({name!r}, ...) can only store numbers, strings, lists and dicts; "

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from helpers.datasets import CHATBOT_LABELS
+from helpers.data import CHATBOT_LABELS
 
 __all__ = ["LABEL_NAMES", "Reply", "AnswerIndex", "echo_entities", "ChatEngine",
            "render_history", "chat_widget"]

@@ -8,9 +8,11 @@ sliders to them and draw.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
+
+from helpers.reference import ACTIVATIONS, cross_correlate
 
 __all__ = [
     "ACTIVATIONS",
@@ -26,21 +28,6 @@ __all__ = [
 ]
 
 Array = np.ndarray
-
-
-def _sigmoid(z: Array) -> Array:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-# name -> (function, derivative); reference versions for the widgets and the checks.
-ACTIVATIONS: dict[str, tuple[Callable[[Array], Array], Callable[[Array], Array]]] = {
-    "step": (lambda z: (np.asarray(z) > 0).astype(float), lambda z: np.zeros_like(z, float)),
-    "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1.0 - _sigmoid(z))),
-    "tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
-    "relu": (lambda z: np.maximum(z, 0.0), lambda z: (np.asarray(z) > 0).astype(float)),
-    "leaky_relu": (lambda z: np.where(np.asarray(z) > 0, z, 0.2 * np.asarray(z)),
-                   lambda z: np.where(np.asarray(z) > 0, 1.0, 0.2)),
-}
 
 
 def neuron(
@@ -209,13 +196,9 @@ def apply_kernel(image: np.ndarray, kernel: Sequence[Sequence[float]] | np.ndarr
         raise ValueError(f"apply_kernel() takes one 2-D grayscale image, got shape {x.shape}.")
     if padding not in ("valid", "same"):
         raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}.")
-    size = k.shape[0]
-    if padding == "same":
-        x = np.pad(x, size // 2)
-    if x.shape[0] < size or x.shape[1] < size:
+    if padding == "valid" and (x.shape[0] < k.shape[0] or x.shape[1] < k.shape[1]):
         raise ValueError(f"The image ({x.shape}) is smaller than the kernel ({k.shape}).")
-    windows = np.lib.stride_tricks.sliding_window_view(x, (size, size))
-    return np.einsum("ijkl,kl->ij", windows, k)
+    return cross_correlate(x, k, padding)
 
 
 def describe_kernel(kernel: Sequence[Sequence[float]] | np.ndarray) -> str:

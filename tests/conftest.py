@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import datasets
+from helpers.data import imdb, store
 
 # The tests (and the notebooks nbval runs, whose kernels inherit this) must not fill the
 # maintainer's own progress log (helpers/progress.py); its own tests point it elsewhere.
@@ -66,24 +66,37 @@ def make_tiny_data(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
+def offline_download(real=store.download):
+    """``store.download`` for a machine without internet: only loopback addresses answer."""
+
+    def download(url, dest, sha256=None):
+        if url.startswith("http://127.0.0.1:"):
+            return real(url, dest, sha256)
+        raise store.DatasetError(f"Could not download {url} (ConnectionError: [Errno -3] "
+                                 "Temporary failure in name resolution). Nothing was saved.")
+
+    return download
+
+
 @pytest.fixture()
 def isolated(tmp_path, monkeypatch):
-    """No COURSE_* variables, an empty repo data/ folder, a fresh word-index cache."""
+    """No COURSE_* variables, an empty repo data/ folder, a fresh word-index cache, and no
+    internet (a classroom mirror on 127.0.0.1 still answers)."""
     for var in ("COURSE_DATA_DIR", "COURSE_DATA_MIRROR", "COURSE_METRICS_FILE"):
         monkeypatch.delenv(var, raising=False)
-    repo_data = tmp_path / "repo-data"
-    monkeypatch.setattr(datasets, "REPO_DATA_DIR", repo_data)
-    datasets._word_index_cached.cache_clear()
-    datasets._reverse_index.cache_clear()
+    monkeypatch.setattr(store, "REPO_DATA_DIR", tmp_path / "repo-data")
+    monkeypatch.setattr(store, "download", offline_download())
+    imdb._word_index_cached.cache_clear()
+    imdb._reverse_index.cache_clear()
     yield tmp_path
-    datasets._word_index_cached.cache_clear()
-    datasets._reverse_index.cache_clear()
+    imdb._word_index_cached.cache_clear()
+    imdb._reverse_index.cache_clear()
 
 
 @pytest.fixture()
 def tiny_dir(isolated, monkeypatch):
     """Tiny data in a folder that COURSE_DATA_DIR points at, with SHA256SUMS."""
     folder = make_tiny_data(isolated / "course-data")
-    datasets.write_sums(folder)
+    store.write_sums(folder)
     monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
     return folder

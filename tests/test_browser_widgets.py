@@ -10,14 +10,13 @@ Chromium, runs it, and checks that
 - no "Would you like to get notified about official Jupyter news?" pop-up appears.
 
 Needs Debian's Chromium (`apt-get install chromium`; CI's .ci/run installs it) and the
-Python package playwright (requirements.txt). Without them it is skipped with a message
+Python package playwright (requirements-dev.txt). Without them it is skipped with a message
 saying so; tests/test_lab_environment.py still checks the widget versions and the news
 setting without a browser. Budget: about a minute.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import secrets
@@ -31,7 +30,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+import course
+from course import ROOT
+
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -56,7 +57,7 @@ def _playwright():
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("browser smoke test skipped: the Python package playwright is not "
-                    "installed (it is in requirements.txt: run python3 course.py setup).")
+                    "installed (it is in requirements-dev.txt: run python3 course.py test).")
     return sync_playwright
 
 
@@ -121,9 +122,6 @@ def _wait_rendered(area, rendered) -> None:
 def course_lab(tmp_path_factory):
     """The course's JupyterLab, started with the launcher's own command line."""
     tmp_path = tmp_path_factory.mktemp("course_lab")
-    spec = importlib.util.spec_from_file_location("course_for_browser", ROOT / "course.py")
-    course = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(course)
     port, token = _free_port(), secrets.token_hex(16)
     root = tmp_path / "root"
     root.mkdir()
@@ -141,7 +139,7 @@ def course_lab(tmp_path_factory):
                      ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"), ("IPYTHONDIR", "ipython"),
                      ("MPLCONFIGDIR", "mpl")):
         env[var] = str(tmp_path / sub)
-    env.update(PYTHONHASHSEED="0", TF_CPP_MIN_LOG_LEVEL="3")
+    env.update(course.KERNEL_ENV)
     log_path = tmp_path / "jupyter.log"
     command = course.lab_command(Path(sys.executable), extra)
     with open(log_path, "wb") as log:

@@ -1,4 +1,4 @@
-"""Chapter 1's checks added with the initialisation section (exercise 1.4)."""
+"""Chapter 1's exercise checks: specific feedback for wrong answers; right ones pass."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from helpers import checks
+from helpers.checks import EX_NEURON
 
 
 def test_glorot_limit_accepts_the_limit_and_keras_agrees():
@@ -36,3 +37,60 @@ def test_glorot_limit_not_attempted_and_confirm():
     assert "Fill in `answer_limit`" in checks.check_glorot_limit(None).message
     with pytest.raises(checks.SolutionError):
         checks.confirm(checks.check_glorot_limit(0.5))
+
+
+
+
+def _neuron():
+    x, w, b = np.array(EX_NEURON["x"]), np.array(EX_NEURON["w"]), EX_NEURON["b"]
+    z = float(w @ x + b)
+    return x, w, b, z, 1 / (1 + np.exp(-z))
+
+
+def test_relu_and_derivative():
+    assert checks.check_relu(lambda z: np.maximum(z, 0)).ok
+    wrong = checks.check_relu(np.abs)
+    assert not wrong.ok and "`my_relu(-3)` gave 3, expected 0" in wrong.message
+    assert checks.check_relu_derivative(lambda z: (z > 0).astype(float)).ok
+    off = checks.check_relu_derivative(lambda z: (z >= 0).astype(float))
+    assert not off.ok and "my_relu_derivative(0)" in off.message
+
+
+def test_neuron_output_hints():
+    from helpers.checks import EX_NEURON
+
+    x, w, b = np.array(EX_NEURON["x"]), np.array(EX_NEURON["w"]), EX_NEURON["b"]
+    z = w @ x + b
+    assert checks.check_neuron_output(1 / (1 + np.exp(-z))).ok
+    assert "that is z" in checks.check_neuron_output(z).message
+    assert "bias is missing" in checks.check_neuron_output(1 / (1 + np.exp(-(w @ x)))).message
+    assert checks.check_layer_params(15).ok
+    assert "add one bias per unit" in checks.check_layer_params(12).message
+
+
+@pytest.mark.parametrize("form", ["array (1,)", "list", "nested list", "matrix product",
+                                  "float32 scalar", "0-d array", "text"])
+def test_a_right_number_in_another_form_is_accepted(form):
+    x, w, b, _, y = _neuron()
+    answer = {
+        "array (1,)": np.array([y]),
+        "list": [y],
+        "nested list": [[y]],
+        # a learner who wrote the neuron with a (1, 3) weight matrix gets shape (1,)
+        "matrix product": 1 / (1 + np.exp(-(w.reshape(1, 3) @ x + b))),
+        "float32 scalar": np.float32(y),
+        "0-d array": np.array(y),
+        "text": f"{y:.4f}",
+    }[form]
+    feedback = checks.check_neuron_output(answer)
+    assert feedback.ok, feedback
+    assert "0.475" in feedback.message
+
+
+def test_what_was_normalised_is_said():
+    *_, y = _neuron()
+    message = checks.check_neuron_output(np.array([y])).message
+    assert "read the one-element ndarray of shape (1,) as the number 0.475" in message
+    assert "one-element list of shape (1, 1)" in checks.check_neuron_output([[y]]).message
+    assert "read the text '15'" in checks.check_layer_params("15").message
+    assert "read" not in checks.check_neuron_output(np.float64(y)).message  # nothing to say

@@ -54,3 +54,45 @@ def test_cross_entropy_gradient_matches_tensorflow():
         p = tf.sigmoid(z)
         loss = -(t * tf.math.log(p) + (1 - t) * tf.math.log(1 - p))
     assert checks.check_cross_entropy_gradient(float(tape.gradient(loss, z))).ok
+
+
+
+
+
+def test_gradient_hints_name_the_mistake():
+    from helpers.checks import EX_GRADIENT as g
+
+    y = 1 / (1 + np.exp(-(g["w"] * g["x"] + g["b"])))
+    right = 2 * (y - g["t"]) * y * (1 - y) * g["x"]
+    assert checks.check_gradient(right).ok
+    assert "sign is flipped" in checks.check_gradient(-right).message
+    assert "factor 2" in checks.check_gradient(right / 2).message
+    assert "derivative y (1 - y) is missing" in checks.check_gradient(2 * (y - 1) * 1.5).message
+    assert "dz/dw = x" in checks.check_gradient(right / g["x"]).message
+
+
+def test_sigmoid_derivative_and_lr_choice():
+    def s(z):
+        return 1 / (1 + np.exp(-z))
+
+    assert checks.check_sigmoid_derivative(lambda z: s(z) * (1 - s(z))).ok
+    assert not checks.check_sigmoid_derivative(s).ok
+    assert checks.check_learning_rate_choice("diverges").ok
+    assert "too-*small*" in checks.check_learning_rate_choice("converges slowly").message
+
+
+@pytest.mark.parametrize("written", ["diverges", "Diverges", " diverges ", "'diverges'",
+                                     '"DIVERGES"', "diverges\n"])
+def test_choices_ignore_case_spaces_and_quotes(written):
+    feedback = checks.check_learning_rate_choice(written)
+    assert feedback.ok, feedback
+    if written != "diverges":
+        assert f"read {written!r} as 'diverges'" in feedback.message
+
+
+def test_a_wrong_choice_keeps_its_explanation_and_an_unknown_one_lists_the_choices():
+    wrong = checks.check_learning_rate_choice("  Converges Slowly ")
+    assert not wrong.ok and "too-*small*" in wrong.message
+    unknown = checks.check_learning_rate_choice("explodes")
+    assert not unknown.ok and "not one of the choices" in unknown.message
+    assert "'diverges'" in unknown.message and "'stops moving'" in unknown.message

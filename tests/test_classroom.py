@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import make_tiny_data
 
 from classroom import hub as hub_module
 from classroom.client import SignInError, Student
 from classroom.settings import free_port
+from conftest import make_tiny_data
 from helpers import datasets
 
 ROOT = Path(__file__).resolve().parent.parent

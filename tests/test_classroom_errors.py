@@ -11,10 +11,10 @@ import socket
 from pathlib import Path
 
 import pytest
-from conftest import make_tiny_data
 
 from classroom import cli
 from classroom.settings import read_roster
+from conftest import make_tiny_data
 from helpers import datasets
 
 CLASS_PW = "class-pass-2026"

@@ -3,22 +3,20 @@ platform without TensorFlow 2.21 is refused before pip, and a failed pip is quot
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+import course as course_module
 
 
 @pytest.fixture()
 def course(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("course_under_test", ROOT / "course.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = course_module
     (tmp_path / "requirements.txt").write_text("numpy==2.4.6\n")
+    (tmp_path / "requirements-dev.txt").write_text("-r requirements.txt\npytest==9.2.0\n")
     (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n")
     monkeypatch.setattr(module, "ROOT", tmp_path)
     monkeypatch.setattr(module, "VENV", tmp_path / ".venv")
@@ -174,3 +172,37 @@ def test_maintainer_commands_reach_their_bench_module(course, command):
     module, calls = course
     assert module.main([command, "--help"]) == 0
     assert calls[-1][1:4] == ["-m", f"bench.{'run' if command == 'bench' else command}", "--help"]
+
+
+def test_setup_installs_the_lock_with_hashes_when_there_is_one(course):
+    module, calls = course
+    (module.ROOT / "requirements.lock").write_text("numpy==2.4.6 --hash=sha256:00\n")
+    module.setup()
+    assert ["--require-hashes", "-r", str(module.ROOT / "requirements.lock")] == calls[0][-3:]
+
+
+def test_test_installs_the_maintainers_lock_too(course):
+    module, calls = course
+    (module.ROOT / "requirements-dev.lock").write_text("pytest==9.2.0 --hash=sha256:00\n")
+    assert module.main(["test", "-q"]) == 0
+    installs = [cmd for cmd in calls if "install" in cmd]
+    assert installs[-1][-3:] == ["--require-hashes", "-r",
+                                 str(module.ROOT / "requirements-dev.lock")]
+    assert calls[-1][1:] == ["-m", "pytest", "-q"]
+    calls.clear()
+    module.main(["test"])  # installed once: the stamp remembers
+    assert not [cmd for cmd in calls if "install" in cmd]
+
+
+def test_lock_locks_every_requirements_file_against_the_learners(course):
+    module, calls = course
+    (module.ROOT / "requirements-site.txt").write_text("jinja2==3.1.6\n")
+    assert module.main(["lock"]) == 0
+    compiles = [cmd for cmd in calls if "compile" in cmd]
+    assert [cmd[-3:] for cmd in compiles] == [
+        ["requirements.txt", "-o", "requirements.lock"],
+        ["requirements-dev.txt", "-o", "requirements-dev.lock"],
+        ["requirements-site.txt", "-o", "requirements-site.lock"]]
+    assert "--constraint" not in compiles[0]
+    assert all(cmd[-5:-3] == ["--constraint", "requirements.lock"] for cmd in compiles[1:])
+    assert all({"--universal", "--generate-hashes"} <= set(cmd) for cmd in compiles)

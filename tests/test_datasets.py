@@ -1,4 +1,5 @@
-"""helpers.datasets: same results as Keras, the lookup order, and every error path."""
+"""helpers.data (the notebooks' helpers.datasets): same results as Keras, the lookup order,
+downloads, the command line, and every error path."""
 
 from __future__ import annotations
 
@@ -10,15 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_tiny_data
 
+from conftest import make_tiny_data
 from helpers import datasets
+from helpers.data import cli, store
 from helpers.datasets import DatasetError
 
 keras = pytest.importorskip("keras")
-from keras.src.datasets import fashion_mnist as k_fashion  # noqa: E402
-from keras.src.datasets import imdb as k_imdb  # noqa: E402
-from keras.src.datasets import mnist as k_mnist  # noqa: E402
+k_fashion, k_imdb, k_mnist = keras.datasets.fashion_mnist, keras.datasets.imdb, keras.datasets.mnist
 
 
 def _assert_same(ours, theirs):
@@ -33,13 +33,17 @@ def _assert_same(ours, theirs):
 
 
 def _keras_reads(monkeypatch, module, folder: Path):
-    """Make Keras' own loader read `folder` instead of downloading."""
+    """Make Keras' own loader read `folder` instead of downloading.
+
+    Keras checks its downloads against the published files' hashes, which tiny test data
+    cannot match, so its downloader is replaced where its loaders look it up: the global
+    namespace of the public ``load_data`` (no private module is imported)."""
 
     def fake_get_file(fname=None, origin=None, cache_subdir="datasets", **kwargs):
         sub = "fashion-mnist" if "fashion" in str(cache_subdir) else ""
         return str(folder / sub / fname)
 
-    monkeypatch.setattr(module, "get_file", fake_get_file)
+    monkeypatch.setitem(module.load_data.__globals__, "get_file", fake_get_file)
 
 
 # --- Same as Keras -------------------------------------------------------------
@@ -98,7 +102,7 @@ def test_load_prints_one_line_with_source_and_counts(tiny_dir, capsys):
 
 
 def test_course_data_dir_wins_over_repo_data(isolated, tiny_dir, capsys):
-    other = make_tiny_data(datasets.REPO_DATA_DIR, seed=1)
+    other = make_tiny_data(store.REPO_DATA_DIR, seed=1)
     assert other.is_dir()
     (x, _), _ = datasets.load_mnist()
     assert "COURSE_DATA_DIR" in capsys.readouterr().out
@@ -107,14 +111,14 @@ def test_course_data_dir_wins_over_repo_data(isolated, tiny_dir, capsys):
 
 
 def test_repo_data_folder_used_without_env(isolated, capsys):
-    make_tiny_data(datasets.REPO_DATA_DIR)  # no SHA256SUMS: loads unverified
+    make_tiny_data(store.REPO_DATA_DIR)  # no SHA256SUMS: loads unverified
     datasets.load_fashion_mnist()
     assert "from the course's data/ folder" in capsys.readouterr().out
 
 
 def test_env_folder_missing_files_falls_through(isolated, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_DATA_DIR", str(isolated / "empty"))
-    make_tiny_data(datasets.REPO_DATA_DIR)
+    make_tiny_data(store.REPO_DATA_DIR)
     datasets.load_mnist()
     assert "data/ folder" in capsys.readouterr().out
 
@@ -123,28 +127,22 @@ def test_offline_files_never_enter_keras_cache(tiny_dir, monkeypatch, tmp_path):
     def no_keras(*args, **kwargs):  # pragma: no cover - fails the test if reached
         raise AssertionError("Keras' downloader/cache must not be touched")
 
-    monkeypatch.setattr(k_mnist, "get_file", no_keras)
+    monkeypatch.setitem(k_mnist.load_data.__globals__, "get_file", no_keras)
     datasets.load_mnist()
 
 
 # --- Error paths --------------------------------------------------------------------
 
 
-def test_no_data_and_no_network_gives_one_clear_paragraph(isolated, monkeypatch):
-    def offline(*args, **kwargs):
-        raise Exception(
-            "URL fetch failure on https://storage.googleapis.com/x/mnist.npz: None -- "
-            "[Errno -3] Temporary failure in name resolution"
-        )
-
-    monkeypatch.setattr(k_mnist, "get_file", offline)
+def test_no_data_and_no_network_gives_one_clear_paragraph(isolated):
     with pytest.raises(DatasetError) as info:
         datasets.load_mnist()
     message = str(info.value)
     assert "\n" not in message
     assert "Could not load MNIST" in message
     assert "COURSE_DATA_MIRROR is not set" in message  # what was tried
-    assert "Temporary failure in name resolution" in message  # why Keras failed
+    assert "Temporary failure in name resolution" in message  # why the download failed
+    assert store.URLS["mnist.npz"] in message
     assert "connect to the internet" in message and "set COURSE_DATA_DIR" in message
     assert info.value.__cause__ is None and info.value.__suppress_context__
     assert info.value._render_traceback_() == [f"DatasetError: {message}"]
@@ -194,13 +192,13 @@ def test_malformed_sums_file_is_reported(tiny_dir):
 
 def test_verify_reports_ok_missing_and_mismatch(tiny_dir, capsys):
     assert {s for _, s in datasets.verify(tiny_dir)} == {"OK"}
-    assert datasets._main(["verify", str(tiny_dir)]) == 0
+    assert cli.main(["verify", str(tiny_dir)]) == 0
     (tiny_dir / "imdb_word_index.json").write_text("{}")
     (tiny_dir / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz").unlink()
     status = dict(datasets.verify(tiny_dir))
     assert status["imdb_word_index.json"] == "MISMATCH"
     assert status["fashion-mnist/t10k-labels-idx1-ubyte.gz"] == "MISSING"
-    assert datasets._main(["verify", str(tiny_dir)]) == 1
+    assert cli.main(["verify", str(tiny_dir)]) == 1
     assert "2 of 7 files failed" in capsys.readouterr().err
 
 
@@ -208,7 +206,7 @@ def test_verify_without_sums_file(isolated, capsys):
     folder = make_tiny_data(isolated / "d")
     with pytest.raises(DatasetError, match="no SHA256SUMS"):
         datasets.verify(folder)
-    assert datasets._main(["verify", str(folder)]) == 1
+    assert cli.main(["verify", str(folder)]) == 1
     assert "error: There is no SHA256SUMS" in capsys.readouterr().err
 
 
@@ -232,7 +230,7 @@ def _files(folder: Path) -> set[str]:
 
 def test_fetch_from_serve_end_to_end(tiny_dir, mirror, tmp_path, capsys):
     target = tmp_path / "fetched"
-    assert datasets._main(["fetch", "--to", str(target), "--mirror", mirror]) == 0
+    assert cli.main(["fetch", "--to", str(target), "--mirror", mirror]) == 0
     assert _files(target) == _files(tiny_dir)
     for rel in _files(tiny_dir):
         assert (target / rel).read_bytes() == (tiny_dir / rel).read_bytes()
@@ -250,18 +248,16 @@ def test_loader_uses_mirror_and_saves_for_next_time(tiny_dir, mirror, isolated, 
     datasets.load_mnist()
     assert "from the classroom mirror (saved in the course's data/ folder)" in \
         capsys.readouterr().out
-    assert (datasets.REPO_DATA_DIR / "mnist.npz").is_file()
+    assert (store.REPO_DATA_DIR / "mnist.npz").is_file()
     datasets.load_mnist()
     assert "from the course's data/ folder" in capsys.readouterr().out
 
 
 def test_unreachable_mirror_is_listed_in_the_error(isolated, monkeypatch):
     monkeypatch.setenv("COURSE_DATA_MIRROR", "http://127.0.0.1:9")  # discard port: refused
-    monkeypatch.setattr(k_mnist, "get_file", lambda *a, **k: (_ for _ in ()).throw(
-        Exception("URL fetch failure")))
     with pytest.raises(DatasetError, match=r"the classroom mirror http://127\.0\.0\.1:9 "):
         datasets.load_mnist()
-    assert not datasets.REPO_DATA_DIR.exists() or _files(datasets.REPO_DATA_DIR) == set()
+    assert not store.REPO_DATA_DIR.exists() or _files(store.REPO_DATA_DIR) == set()
 
 
 class _DroppingHandler(http.server.SimpleHTTPRequestHandler):
@@ -368,7 +364,40 @@ def test_loader_with_unwritable_mirror_target_lists_it_as_tried(tiny_dir, mirror
     blocker.write_text("not a folder")
     monkeypatch.setenv("COURSE_DATA_DIR", str(blocker / "data"))
     monkeypatch.setenv("COURSE_DATA_MIRROR", mirror)
-    monkeypatch.setattr(k_mnist, "get_file", lambda *a, **k: (_ for _ in ()).throw(
-        Exception("URL fetch failure")))
     with pytest.raises(DatasetError, match="Cannot write into"):
         datasets.load_mnist()
+
+
+# --- The package: the notebooks' name, no code in a data file -------------------------------
+
+
+def test_the_notebooks_name_is_the_data_package_and_its_command_line():
+    import subprocess
+    import sys
+
+    import helpers.data
+
+    assert set(datasets.__all__) == set(helpers.data.__all__)
+    assert all(getattr(datasets, name) is getattr(helpers.data, name) for name in datasets.__all__)
+    result = subprocess.run([sys.executable, "-m", "helpers.datasets", "--help"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and "fetch" in result.stdout and "serve" in result.stdout
+
+
+class _Payload:
+    def __reduce__(self):
+        return (print, ("this ran while the data was read",))
+
+
+def test_a_data_file_cannot_run_code(isolated, monkeypatch, capsys):
+    import numpy as np
+
+    folder = make_tiny_data(isolated / "d")
+    crafted = np.empty(2, dtype=object)
+    crafted[0], crafted[1] = [1, 2], _Payload()
+    np.savez(folder / "imdb.npz", x_train=crafted, y_train=np.zeros(2), x_test=crafted,
+             y_test=np.zeros(2))
+    monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
+    with pytest.raises(DatasetError, match="builtins.print is not part of a NumPy array"):
+        datasets.load_imdb()
+    assert "this ran" not in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""helpers.datasets, chapter 8's corpora: ChatbotData and KLUE-NER, quirks, errors, download."""
+"""helpers.data, chapter 8's corpora: ChatbotData and KLUE-NER, quirks, errors, download."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from helpers import datasets
+from helpers.data import cli, store
 from helpers.datasets import DatasetError
 
 # A ChatbotData look-alike with the real file's quirks and a few more: a byte-order mark,
@@ -58,7 +59,7 @@ def _write(folder: Path, chatbot: bytes = CHATBOT_BYTES, klue: str = KLUE_TEXT,
     (folder / "ChatbotData.csv").write_bytes(chatbot)
     (folder / "klue-ner-v1.1_dev.tsv").write_bytes(klue.encode("utf-8"))
     if sums:
-        datasets.write_sums(folder)
+        store.write_sums(folder)
     return folder
 
 
@@ -188,73 +189,72 @@ def test_split_klue_ner_returns_sentence_tag_pairs(korean_dir):
 
 @pytest.fixture()
 def fake_github(monkeypatch):
-    """`_download` patched: the two raw URLs serve the fixture files; nothing else exists."""
-    served = {datasets.ORIGINS["ChatbotData.csv"]: CHATBOT_BYTES,
-              datasets.ORIGINS["klue-ner-v1.1_dev.tsv"]: KLUE_TEXT.encode()}
+    """`store.download` patched: the two raw URLs serve the fixture files; nothing else
+    exists. The downloaded bytes are checked against the hash they were asked for."""
+    served = {store.URLS["ChatbotData.csv"]: CHATBOT_BYTES,
+              store.URLS["klue-ner-v1.1_dev.tsv"]: KLUE_TEXT.encode()}
     requested = []
 
-    def fake_download(url, dest, timeout=60.0):
+    def fake_download(url, dest, sha256=None):
         requested.append(url)
         if url not in served:
             raise DatasetError(f"Could not download {url} (URLError: no network here). "
                                "Nothing was saved.")
+        if sha256 and _sha(served[url]) != sha256:
+            raise DatasetError(f"{dest.name} downloaded from {url} does not match its expected "
+                               "checksum. Nothing was saved.")
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(served[url])
 
-    monkeypatch.setattr(datasets, "_download", fake_download)
-    monkeypatch.setitem(datasets.UPSTREAM_SHA256, "ChatbotData.csv", _sha(CHATBOT_BYTES))
-    monkeypatch.setitem(datasets.UPSTREAM_SHA256, "klue-ner-v1.1_dev.tsv",
+    monkeypatch.setattr(store, "download", fake_download)
+    monkeypatch.setitem(store.UPSTREAM_SHA256, "ChatbotData.csv", _sha(CHATBOT_BYTES))
+    monkeypatch.setitem(store.UPSTREAM_SHA256, "klue-ner-v1.1_dev.tsv",
                         _sha(KLUE_TEXT.encode()))
     return requested
 
 
 def test_raw_urls_are_the_public_repositories():
-    assert datasets.ORIGINS["ChatbotData.csv"] == (
+    assert store.URLS["ChatbotData.csv"] == (
         "https://raw.githubusercontent.com/songys/Chatbot_data/master/ChatbotData.csv")
-    assert datasets.ORIGINS["klue-ner-v1.1_dev.tsv"] == (
+    assert store.URLS["klue-ner-v1.1_dev.tsv"] == (
         "https://raw.githubusercontent.com/KLUE-benchmark/KLUE/main/klue_benchmark/"
         "klue-ner-v1.1/klue-ner-v1.1_dev.tsv")
     shared = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "README.md"
     if shared.is_file():  # the pinned hashes are the ones the offline copies document
         readme = shared.read_text(encoding="utf-8")
-        for rel in datasets.ORIGINS:
-            assert datasets.UPSTREAM_SHA256[rel] in readme
+        for rel in ("ChatbotData.csv", "klue-ner-v1.1_dev.tsv"):
+            assert store.UPSTREAM_SHA256[rel] in readme
 
 
 def test_loader_downloads_once_and_says_from_where(isolated, fake_github, capsys):
     questions, _, _ = datasets.load_chatbot_data()
     assert len(questions) == 5
     out = capsys.readouterr().out
-    assert f"from {datasets.ORIGINS['ChatbotData.csv']} (saved in the course's data/ folder)" in out
-    assert (datasets.REPO_DATA_DIR / "ChatbotData.csv").read_bytes() == CHATBOT_BYTES
-    assert fake_github == [datasets.ORIGINS["ChatbotData.csv"]]
+    assert f"from {store.URLS['ChatbotData.csv']} (saved in the course's data/ folder)" in out
+    assert (store.REPO_DATA_DIR / "ChatbotData.csv").read_bytes() == CHATBOT_BYTES
+    assert fake_github == [store.URLS["ChatbotData.csv"]]
     datasets.load_chatbot_data()  # the second time: offline
     assert "from the course's data/ folder" in capsys.readouterr().out
     assert len(fake_github) == 1
-    assert {s for _, s in datasets.verify(datasets.REPO_DATA_DIR)} == {"OK"}
+    assert {s for _, s in datasets.verify(store.REPO_DATA_DIR)} == {"OK"}
 
 
 def test_download_not_matching_the_pinned_hash_saves_nothing(isolated, fake_github, monkeypatch):
-    monkeypatch.setitem(datasets.UPSTREAM_SHA256, "klue-ner-v1.1_dev.tsv", "0" * 64)
+    monkeypatch.setitem(store.UPSTREAM_SHA256, "klue-ner-v1.1_dev.tsv", "0" * 64)
     with pytest.raises(DatasetError, match="does not match its expected checksum") as info:
         datasets.load_klue_ner()
     assert "Could not load KLUE-NER" in str(info.value)
-    assert not (datasets.REPO_DATA_DIR / "klue-ner-v1.1_dev.tsv").exists()
+    assert not (store.REPO_DATA_DIR / "klue-ner-v1.1_dev.tsv").exists()
 
 
 def test_no_data_no_network_gives_one_clear_paragraph(isolated, monkeypatch):
-    def offline(url, dest, timeout=60.0):
-        raise DatasetError(f"Could not download {url} (URLError: [Errno -3] Temporary failure "
-                           "in name resolution). Nothing was saved.")
-
-    monkeypatch.setattr(datasets, "_download", offline)
     with pytest.raises(DatasetError) as info:
         datasets.load_chatbot_data()
     message = str(info.value)
     assert "\n" not in message
     assert "Could not load ChatbotData" in message
     assert "COURSE_DATA_MIRROR is not set" in message
-    assert datasets.ORIGINS["ChatbotData.csv"] in message
+    assert store.URLS["ChatbotData.csv"] in message
     assert "Temporary failure in name resolution" in message
     assert "connect to the internet" in message and "set COURSE_DATA_DIR" in message
     assert info.value.__cause__ is None and info.value.__suppress_context__
@@ -262,26 +262,26 @@ def test_no_data_no_network_gives_one_clear_paragraph(isolated, monkeypatch):
 
 def test_fetch_uses_the_github_urls_and_writes_sums(isolated, fake_github, capsys):
     target = isolated / "fetched"
-    assert datasets._main(["fetch", "--to", str(target), "--only", "chatbot", "klue_ner"]) == 0
-    assert fake_github == [datasets.ORIGINS["ChatbotData.csv"],
-                           datasets.ORIGINS["klue-ner-v1.1_dev.tsv"]]
+    assert cli.main(["fetch", "--to", str(target), "--only", "chatbot", "klue_ner"]) == 0
+    assert fake_github == [store.URLS["ChatbotData.csv"],
+                           store.URLS["klue-ner-v1.1_dev.tsv"]]
     assert {s for _, s in datasets.verify(target)} == {"OK"}
-    assert set(datasets.read_sums(target)) == {"ChatbotData.csv", "klue-ner-v1.1_dev.tsv"}
+    assert set(store.read_sums(target)) == {"ChatbotData.csv", "klue-ner-v1.1_dev.tsv"}
 
 
 def test_fetch_everything_includes_the_korean_corpora(isolated, monkeypatch):
     requested = []
 
-    def record(url, dest, timeout=60.0):
+    def record(url, dest, sha256=None):
         requested.append(url)
         raise DatasetError("offline")
 
-    monkeypatch.setattr(datasets, "_download", record)
-    for name in datasets.FILES:
+    monkeypatch.setattr(store, "download", record)
+    for name in store.FILES:
         with pytest.raises(DatasetError):
             datasets.fetch(isolated / "x", datasets=[name], quiet=True)
-    assert set(datasets.ORIGINS.values()) <= set(requested)
-    assert "chatbot" in datasets.FILES and "klue_ner" in datasets.FILES
+    assert {store.URLS["ChatbotData.csv"], store.URLS["klue-ner-v1.1_dev.tsv"]} <= set(requested)
+    assert "chatbot" in store.FILES and "klue_ner" in store.FILES
 
 
 def test_mirror_serves_the_korean_files(korean_dir, tmp_path, capsys):

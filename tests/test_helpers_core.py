@@ -51,13 +51,12 @@ def test_environment_report(capsys):
 def test_record_appends_json_lines(tmp_path, monkeypatch, capsys):
     target = tmp_path / "metrics.jsonl"
     monkeypatch.setenv("COURSE_METRICS_FILE", str(target))
-    monkeypatch.setenv("COURSE_NOTEBOOK", "03_mnist_classifier")
     helpers.record("test_accuracy", np.float32(0.9375))
     helpers.record("epochs", 7)
     lines = [json.loads(line) for line in target.read_text().splitlines()]
     assert lines == [
-        {"notebook": "03_mnist_classifier", "name": "test_accuracy", "value": 0.9375},
-        {"notebook": "03_mnist_classifier", "name": "epochs", "value": 7},
+        {"name": "test_accuracy", "value": 0.9375},
+        {"name": "epochs", "value": 7},
     ]
     assert capsys.readouterr().out == ""
 

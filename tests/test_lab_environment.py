@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import json
 import re
 from importlib import metadata
@@ -21,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+import course
+from course import ROOT
+
 NOTIFICATION = "@jupyterlab/apputils-extension:notification"
 MANAGER = "@jupyter-widgets/jupyterlab-manager"
 
@@ -29,13 +30,6 @@ pytest.importorskip("jupyterlab")
 from jupyter_server.serverapp import ServerApp  # noqa: E402
 from jupyterlab.labapp import LabApp  # noqa: E402
 from jupyterlab_server.settings_utils import _get_overrides, get_settings  # noqa: E402
-
-
-def _course():
-    spec = importlib.util.spec_from_file_location("course_for_lab_tests", ROOT / "course.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _conda_route_argv() -> list[str]:
@@ -91,7 +85,6 @@ def test_the_setting_exists_in_the_installed_jupyterlab(isolated_jupyter):
 
 
 def test_no_news_pop_up_with_the_launcher(isolated_jupyter):
-    course = _course()
     argv = course.lab_command(Path("python"), [])[4:]
     assert argv == [f"--config={ROOT / 'jupyter_notebook_config.py'}"]
     assert _fetch_news_default(_lab_app(argv)) == "false"

@@ -1,76 +1,77 @@
-"""Automatic feedback for the exercises (how a check answers: see ``core.py``).
+# ruff: noqa: F401 - every name imported here is re-exported (listed in __all__ below)
+"""Automatic feedback for the exercises: ``from helpers import checks``, then
+``checks.check_xxx(answer)`` in a notebook.
 
-Layout: ``core.py`` holds the engine (:class:`Feedback`, :func:`confirm`,
-:func:`check_value`, :func:`check_choice`, :func:`check_function`); each
-chapter's checks live in ``chNN.py`` and list their public names in
-``__all__``. Every ``chNN`` module in this folder is imported here and its names
-re-exported, so notebooks keep writing ``from helpers import checks`` and
-``checks.check_xxx(...)``; a new chapter only adds its own ``chNN.py``.
+``engine.py`` is what the checks are written with (:class:`Feedback`, :func:`confirm`, the
+:func:`~helpers.checks.engine.exercise` decorator, the common kinds of check); each
+chapter's checks live in ``chNN.py``. Every name is imported here explicitly, so an editor
+finds its definition; a new chapter adds its module, its imports below, and its test file
+``tests/test_checks_chNN.py``. Every check logs its call to the learner's progress log
+(:mod:`helpers.progress`) through the decorator.
 """
 
-from __future__ import annotations
-
-import dataclasses as _dataclasses
-import functools as _functools
-import importlib as _importlib
-import pkgutil as _pkgutil
-import re as _re
-from collections.abc import Callable as _Callable
-from typing import Any as _Any
-
-from helpers import progress as _progress
-from helpers.checks.core import (  # noqa: F401 - re-exported
+from helpers.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08
+from helpers.checks.ch01 import (
+    EX_GLOROT,
+    EX_NEURON,
+    check_glorot_limit,
+    check_layer_params,
+    check_neuron_output,
+    check_relu,
+    check_relu_derivative,
+)
+from helpers.checks.ch02 import (
+    EX_GRADIENT,
+    EX_LOGIT,
+    EX_SHAPES,
+    check_cross_entropy_gradient,
+    check_gradient,
+    check_learning_rate_choice,
+    check_sigmoid_derivative,
+    check_weight_gradient_shape,
+)
+from helpers.checks.ch03 import check_dense_params, check_loss_choice, check_predict_digits
+from helpers.checks.ch04 import check_binary_output, check_multi_hot, check_multi_hot_memory
+from helpers.checks.ch05 import (
+    check_callbacks,
+    check_dropout_values,
+    check_fair_metric,
+    check_saved_format,
+)
+from helpers.checks.ch06 import (
+    EX_CONV_PARAMS,
+    EX_OUTPUT_SIZE,
+    check_conv2d_valid,
+    check_conv_params,
+    check_max_pool,
+    check_output_size,
+)
+from helpers.checks.ch07 import (
+    EX_EMBEDDING,
+    EX_PAD,
+    check_embedding_params,
+    check_padded,
+    check_rnn_step,
+)
+from helpers.checks.ch08 import (
+    EX_CONV,
+    EX_F1,
+    EX_PARTICLE_WORDS,
+    check_conv_branch_params,
+    check_entity_f1,
+    check_particle,
+)
+from helpers.checks.engine import (
+    CHECKS_BY_CHAPTER,
     Feedback,
     SolutionError,
-    _call_learner,
-    _is_placeholder,
-    _not_attempted,
     check_choice,
     check_function,
     check_value,
     confirm,
 )
-from helpers.checks.core import __all__ as _core_all
 
-__all__ = list(_core_all)
-CHAPTER_MODULES: list[str] = []
-# Every exercise check, by chapter ("01": ["check_relu", ...]), for the progress report.
-CHECKS_BY_CHAPTER: dict[str, list[str]] = {}
-
-
-def _logged(check: _Callable[..., _Any], chapter: str) -> _Callable[..., _Any]:
-    """``check`` that also appends its call to the learner's progress log."""
-
-    @_functools.wraps(check)
-    def logged(*args: _Any, **kwargs: _Any) -> _Any:
-        feedback = check(*args, **kwargs)
-        if isinstance(feedback, Feedback):
-            event = _progress.log_check(chapter, check.__name__, feedback)
-            feedback = _dataclasses.replace(feedback, event=event)
-        return feedback
-
-    return logged
-
-
-def _import_chapters() -> None:
-    owner = dict.fromkeys(__all__, "core")
-    names = sorted(m.name for m in _pkgutil.iter_modules(__path__)
-                   if _re.fullmatch(r"ch\d\d", m.name))
-    for name in names:
-        module = _importlib.import_module(f"{__name__}.{name}")
-        for public in module.__all__:
-            if public in owner and owner[public] != name:
-                raise ImportError(f"helpers.checks.{name} defines {public!r}, which "
-                                  f"helpers.checks.{owner[public]} already defines.")
-            owner[public] = name
-            value = getattr(module, public)
-            if public.startswith("check_") and callable(value):
-                CHECKS_BY_CHAPTER.setdefault(name[2:], []).append(public)
-                value = _logged(value, name[2:])
-            globals()[public] = value
-            if public not in __all__:
-                __all__.append(public)
-        CHAPTER_MODULES.append(name)
-
-
-_import_chapters()
+CHAPTERS = (ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08)
+CHAPTER_MODULES = [module.__name__.rsplit(".", 1)[1] for module in CHAPTERS]
+__all__ = ["CHECKS_BY_CHAPTER", "Feedback", "SolutionError", "check_choice", "check_function",
+           "check_value", "confirm", *(name for module in CHAPTERS for name in module.__all__)]

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from helpers.checks.core import _TEST_INPUTS, Feedback, _activation, check_function, check_value
+from helpers import reference
+from helpers.checks.engine import TEST_INPUTS, Feedback, check_function, check_value, exercise
 
 __all__ = [
     "check_relu", "check_relu_derivative", "check_neuron_output", "check_layer_params",
@@ -14,15 +15,17 @@ __all__ = [
 ]
 
 
+@exercise("01")
 def check_relu(relu: Any, name: str = "my_relu") -> Feedback:
     """Ex. 1.1a: ReLU in NumPy, element by element."""
-    return check_function(relu, _activation("relu")[0], _TEST_INPUTS, name,
+    return check_function(relu, reference.ACTIVATIONS["relu"][0], TEST_INPUTS, name,
                           hint="ReLU is max(0, z): np.maximum(z, 0) works on whole arrays.")
 
 
+@exercise("01")
 def check_relu_derivative(relu_derivative: Any, name: str = "my_relu_derivative") -> Feedback:
     """Ex. 1.1b: the derivative of ReLU (taken as 0 at z = 0, as Keras does)."""
-    return check_function(relu_derivative, _activation("relu")[1], _TEST_INPUTS, name,
+    return check_function(relu_derivative, reference.ACTIVATIONS["relu"][1], TEST_INPUTS, name,
                           hint="The slope is 1 where z > 0 and 0 elsewhere (use 0 at z = 0).")
 
 
@@ -30,6 +33,7 @@ def check_relu_derivative(relu_derivative: Any, name: str = "my_relu_derivative"
 EX_NEURON = {"x": [0.5, -1.0, 2.0], "w": [0.4, 0.3, -0.1], "b": 0.2}
 
 
+@exercise("01")
 def check_neuron_output(answer: Any) -> Feedback:
     """Ex. 1.2: sigmoid output of the exercise neuron."""
     x, w, b = (np.array(EX_NEURON[k], dtype=float) for k in ("x", "w", "b"))
@@ -44,6 +48,7 @@ def check_neuron_output(answer: Any) -> Feedback:
     })
 
 
+@exercise("01")
 def check_layer_params(answer: Any) -> Feedback:
     """Ex. 1.3: parameters of Dense(3) on 4 inputs."""
     return check_value(answer, 4 * 3 + 3, "answer_layer_params", atol=0, hints={
@@ -56,6 +61,7 @@ def check_layer_params(answer: Any) -> Feedback:
 EX_GLOROT = {"fan_in": 300, "fan_out": 100}
 
 
+@exercise("01")
 def check_glorot_limit(answer: Any) -> Feedback:
     """Ex. 1.4: the glorot_uniform limit sqrt(6 / (fan_in + fan_out)) of the exercise layer."""
     fan_in, fan_out = EX_GLOROT["fan_in"], EX_GLOROT["fan_out"]

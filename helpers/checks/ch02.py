@@ -7,13 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from helpers.checks.core import (
-    _TEST_INPUTS,
+from helpers import reference
+from helpers.checks.engine import (
+    TEST_INPUTS,
     Feedback,
-    _activation,
     check_choice,
     check_function,
     check_value,
+    exercise,
 )
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
 EX_GRADIENT = {"x": 1.5, "w": 0.8, "b": -0.2, "t": 1.0}
 
 
+@exercise("02")
 def check_gradient(answer: Any) -> Feedback:
     """Ex. 2.1: dL/dw for y = sigmoid(w x + b), L = (y - t)^2."""
     x, w, b, t = (EX_GRADIENT[k] for k in ("x", "w", "b", "t"))
@@ -42,13 +44,16 @@ def check_gradient(answer: Any) -> Feedback:
     })
 
 
+@exercise("02")
 def check_sigmoid_derivative(sigmoid_derivative: Any,
                              name: str = "my_sigmoid_derivative") -> Feedback:
     """Ex. 2.2: the sigmoid's derivative, sigma(z) (1 - sigma(z))."""
-    return check_function(sigmoid_derivative, _activation("sigmoid")[1], _TEST_INPUTS, name,
+    derivative = reference.ACTIVATIONS["sigmoid"][1]
+    return check_function(sigmoid_derivative, derivative, TEST_INPUTS, name,
                           hint="Write it through the sigmoid itself: s = sigmoid(z); s * (1 - s).")
 
 
+@exercise("02")
 def check_learning_rate_choice(answer: Any) -> Feedback:
     """Ex. 2.3: what a too-large learning rate does on L(w) = (w - 2)^2."""
     return check_choice(answer, "diverges", "answer_lr", {
@@ -64,6 +69,7 @@ def check_learning_rate_choice(answer: Any) -> Feedback:
 EX_SHAPES = {"n": 32, "inputs": 10, "hidden": 16, "outputs": 3}
 
 
+@exercise("02")
 def check_weight_gradient_shape(answer: Any) -> Feedback:
     """Ex. 2.4: the shape of dL/dW1 = x^T delta1 for the batch of ``EX_SHAPES``."""
     n, inputs, hidden, outputs = (EX_SHAPES[k] for k in ("n", "inputs", "hidden", "outputs"))
@@ -85,6 +91,7 @@ def check_weight_gradient_shape(answer: Any) -> Feedback:
 EX_LOGIT = {"z": 2.0, "t": 0.0}
 
 
+@exercise("02")
 def check_cross_entropy_gradient(answer: Any) -> Feedback:
     """Ex. 2.5: dL/dz for binary cross-entropy on p = sigmoid(z): p - t."""
     p = 1 / (1 + np.exp(-EX_LOGIT["z"]))

@@ -6,11 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from helpers.checks.core import Feedback, _call_learner, check_choice, check_value
+from helpers.checks.engine import Feedback, call_learner, check_choice, check_value, exercise
 
 __all__ = ["check_dense_params", "check_predict_digits", "check_loss_choice"]
 
 
+@exercise("03")
 def check_dense_params(answer: Any) -> Feedback:
     """Ex. 3.1: parameters of Dense(64) after a flattened 28x28 image."""
     inputs, units = 28 * 28, 64
@@ -23,6 +24,7 @@ def check_dense_params(answer: Any) -> Feedback:
     })
 
 
+@exercise("03")
 def check_predict_digits(predict_digits: Any, model: Any, images: np.ndarray) -> Feedback:
     """Ex. 3.2: ``predict_digits(model, images)`` returns one class index per image."""
     name = "predict_digits"
@@ -33,7 +35,7 @@ def check_predict_digits(predict_digits: Any, model: Any, images: np.ndarray) ->
                     "model.predict(images) and take argmax over the last axis.")
         return None
 
-    got, problem = _call_learner(predict_digits, name, model, images, explain=explain)
+    got, problem = call_learner(predict_digits, name, model, images, explain=explain)
     if problem is not None:
         return problem
     want = np.argmax(model.predict(images, verbose=0), axis=-1)
@@ -52,6 +54,7 @@ def check_predict_digits(predict_digits: Any, model: Any, images: np.ndarray) ->
     return Feedback(True, f"`{name}` gives the model's class for all {len(want)} images.")
 
 
+@exercise("03")
 def check_loss_choice(answer: Any) -> Feedback:
     """Ex. 3.3: the loss for one-hot labels and a softmax output."""
     return check_choice(answer, "categorical_crossentropy", "answer_loss", {

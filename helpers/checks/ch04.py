@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from helpers.checks.core import (
+from helpers import reference
+from helpers.checks.engine import (
     Feedback,
-    _call_learner,
-    _is_placeholder,
-    _match_choice,
-    _not_attempted,
+    call_learner,
     check_choice,
     check_value,
+    exercise,
+    is_placeholder,
+    match_choice,
 )
 
 __all__ = ["check_multi_hot_memory", "check_multi_hot", "check_binary_output"]
 
 
+@exercise("04")
 def check_multi_hot_memory(answer_mb: Any) -> Feedback:
     """Ex. 4.1: MB of a float32 multi-hot matrix, 10,000 reviews x 5,000 words."""
     rows, cols = 10_000, 5_000
@@ -34,21 +35,15 @@ def check_multi_hot_memory(answer_mb: Any) -> Feedback:
     })
 
 
-def _reference_multi_hot(sequences: Sequence[Sequence[int]], num_words: int) -> np.ndarray:
-    out = np.zeros((len(sequences), num_words), dtype="float32")
-    for row, seq in enumerate(sequences):
-        out[row, list(seq)] = 1.0
-    return out
-
-
+@exercise("04")
 def check_multi_hot(multi_hot: Any) -> Feedback:
     """Ex. 4.2: ``multi_hot(sequences, num_words)`` -> float32 (n, num_words) of 0/1."""
     name = "multi_hot"
     cases = [([[1, 3, 3, 5], [2], []], 6), ([[0, 4, 4, 4]], 5)]
     for sequences, num_words in cases:
-        want = _reference_multi_hot(sequences, num_words)
+        want = reference.multi_hot(sequences, num_words)
         call = f"`{name}({sequences}, {num_words})`"
-        got, problem = _call_learner(multi_hot, name, sequences, num_words,
+        got, problem = call_learner(multi_hot, name, sequences, num_words,
                                      explain=lambda err, call=call: (
                                          f"{call} raised {type(err).__name__}: {err}"))
         if problem is not None:
@@ -137,6 +132,7 @@ def _loss_choice(loss: Any) -> Any:
     return table.get(key, loss)
 
 
+@exercise("04", answer="answer_output")
 def check_binary_output(answer: Any, loss: Any = None) -> Feedback:
     """Ex. 4.3: the output layer (and, if given, the loss) of a positive/negative classifier.
 
@@ -147,11 +143,9 @@ def check_binary_output(answer: Any, loss: Any = None) -> Feedback:
     together with the loss it needs.
     """
     name = "answer_output"
-    if _is_placeholder(answer):
-        return _not_attempted(name)
     layer = _layer_choice(answer)
     read = "" if layer == answer else f" (read as {layer!r})"
-    if loss is None or _is_placeholder(loss):
+    if loss is None or is_placeholder(loss):
         feedback = check_choice(layer, ("Dense(1, sigmoid)", "Dense(2, softmax)", "Dense(1)"),
                                 name, {
             "Dense(1, sigmoid)": _WHY_SIGMOID,
@@ -163,11 +157,11 @@ def check_binary_output(answer: Any, loss: Any = None) -> Feedback:
             rest = feedback.message[len(f"`{name}` = {layer!r}"):]
             return Feedback(feedback.ok, f"`{name}` = {answer!r}{read}{rest}")
         return feedback
-    layer = _match_choice(layer, _OUTPUT_LAYERS)
+    layer = match_choice(layer, _OUTPUT_LAYERS)
     if layer is None:
         return Feedback(False, f"`{name}` = {answer!r} is not one of the choices: "
                                + ", ".join(repr(c) for c in _OUTPUT_LAYERS) + ".")
-    loss_key = _match_choice(_loss_choice(loss), _LOSSES)
+    loss_key = match_choice(_loss_choice(loss), _LOSSES)
     if loss_key is None:
         return Feedback(False, f"`answer_loss` = {loss!r} is not one of: "
                                + ", ".join(repr(c) for c in _LOSSES) + ".")

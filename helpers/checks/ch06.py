@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from helpers.checks.core import Feedback, _call_learner, check_value
+from helpers import reference
+from helpers.checks.engine import Feedback, call_learner, check_value, exercise
 
 __all__ = ["EX_OUTPUT_SIZE", "EX_CONV_PARAMS", "check_output_size", "check_conv_params",
            "check_conv2d_valid", "check_max_pool"]
@@ -15,6 +16,7 @@ EX_OUTPUT_SIZE = {"n": 32, "k": 5, "p": 2, "s": 2}
 EX_CONV_PARAMS = {"c_in": 32, "filters": 64, "k": 3}
 
 
+@exercise("06")
 def check_output_size(answer: Any) -> Feedback:
     """Ex. 6.1: width of a 32-pixel-wide input after a 5x5 kernel, padding 2, stride 2."""
     n, k, p, s = (EX_OUTPUT_SIZE[key] for key in "nkps")
@@ -34,6 +36,7 @@ def check_output_size(answer: Any) -> Feedback:
     })
 
 
+@exercise("06")
 def check_conv_params(answer: Any) -> Feedback:
     """Ex. 6.2: parameters of Conv2D(64, 3) on an input with 32 channels."""
     c_in, c_out, k = (EX_CONV_PARAMS[key] for key in ("c_in", "filters", "k"))
@@ -48,21 +51,6 @@ def check_conv_params(answer: Any) -> Feedback:
         "a 3x3 kernel has 3 * 3 = 9 weights per input channel, not 3.":
             lambda v: v in (k * c_in * c_out + c_out, k * c_in * c_out),
     })
-
-
-def _reference_conv2d_valid(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    kh, kw = kernel.shape
-    h, w = image.shape[0] - kh + 1, image.shape[1] - kw + 1
-    out = np.zeros((h, w))
-    for i in range(h):
-        for j in range(w):
-            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
-    return out
-
-
-def _reference_max_pool(fmap: np.ndarray, size: int) -> np.ndarray:
-    h, w = fmap.shape[0] // size, fmap.shape[1] // size
-    return fmap[:h * size, :w * size].reshape(h, size, w, size).max(axis=(1, 3))
 
 
 def _compare(name: str, call: str, got: Any, want: np.ndarray,
@@ -80,6 +68,7 @@ def _compare(name: str, call: str, got: Any, want: np.ndarray,
                            f"{want[i, j]:.6g}.")
 
 
+@exercise("06")
 def check_conv2d_valid(conv2d_valid: Any) -> Feedback:
     """Ex. 6.3: ``conv2d_valid(image, kernel)`` for any (kh, kw) kernel, stride 1, no padding."""
     name = "conv2d_valid"
@@ -90,12 +79,12 @@ def check_conv2d_valid(conv2d_valid: Any) -> Feedback:
              (rng.normal(size=(6, 6)), rng.normal(size=(1, 4)))]
     for image, kernel in cases:
         call = f"`{name}(image of shape {image.shape}, kernel of shape {kernel.shape})`"
-        got, problem = _call_learner(conv2d_valid, name, image.copy(), kernel.copy(),
+        got, problem = call_learner(conv2d_valid, name, image.copy(), kernel.copy(),
                                      explain=lambda err, call=call: (
                                          f"{call} raised {type(err).__name__}: {err}"))
         if problem is not None:
             return problem
-        want = _reference_conv2d_valid(image, kernel)
+        want = reference.cross_correlate(image, kernel)
         got_shape = np.shape(got)
         if got_shape == image.shape:
             return Feedback(False, f"{call} returned the input's shape {got_shape}: 'valid' "
@@ -104,9 +93,9 @@ def check_conv2d_valid(conv2d_valid: Any) -> Feedback:
         feedback = _compare(name, call, got, want, {
             "the kernel is flipped (that is convolution as mathematicians define it); Conv2D "
             "does not flip it: multiply image[i:i+k, j:j+k] by the kernel as it is.":
-                _reference_conv2d_valid(image, kernel[::-1, ::-1]),
+                reference.cross_correlate(image, kernel[::-1, ::-1]),
             "the kernel is transposed; use kernel[a, b] with image[i + a, j + b].":
-                _reference_conv2d_valid(image, kernel.T) if kernel.shape[0] == kernel.shape[1]
+                reference.cross_correlate(image, kernel.T) if kernel.shape[0] == kernel.shape[1]
                 else np.zeros(0),
         })
         if feedback is not None:
@@ -115,6 +104,7 @@ def check_conv2d_valid(conv2d_valid: Any) -> Feedback:
                           "3x3, 2x3 and 1x4 kernels.")
 
 
+@exercise("06")
 def check_max_pool(max_pool: Any) -> Feedback:
     """Ex. 6.4: ``max_pool(fmap, size)``: size x size windows, stride size, like MaxPooling2D."""
     name = "max_pool"
@@ -123,14 +113,14 @@ def check_max_pool(max_pool: Any) -> Feedback:
              (rng.normal(size=(5, 7)), 2), (rng.normal(size=(9, 8)), 3)]
     for fmap, size in cases:
         call = f"`{name}(feature map of shape {fmap.shape}, {size})`"
-        got, problem = _call_learner(max_pool, name, fmap.copy(), size,
+        got, problem = call_learner(max_pool, name, fmap.copy(), size,
                                      explain=lambda err, call=call: (
                                          f"{call} raised {type(err).__name__}: {err}. An "
                                          "incomplete last row or column of windows is dropped, "
                                          "as in Keras."))
         if problem is not None:
             return problem
-        want = _reference_max_pool(fmap, size)
+        want = reference.max_pool(fmap, size)
         h, w = want.shape
         average = fmap[:h * size, :w * size].reshape(h, size, w, size).mean(axis=(1, 3))
         stride_one = np.lib.stride_tricks.sliding_window_view(fmap, (size, size)).max(axis=(2, 3))

@@ -6,12 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from helpers.checks.core import (
+from helpers import reference
+from helpers.checks.engine import (
     Feedback,
-    _call_learner,
-    _is_placeholder,
-    _not_attempted,
+    call_learner,
     check_value,
+    exercise,
 )
 
 __all__ = ["EX_PAD", "EX_EMBEDDING", "check_padded", "check_embedding_params", "check_rnn_step"]
@@ -20,31 +20,19 @@ EX_PAD = {"sequences": [[4, 12, 7], [9, 3, 8, 15, 6], [5]], "maxlen": 4}
 EX_EMBEDDING = {"input_dim": 5_000, "output_dim": 64, "maxlen": 200}
 
 
-def _pad(sequences: list[list[int]], maxlen: int, padding: str, truncating: str) -> np.ndarray:
-    out = np.zeros((len(sequences), maxlen), dtype=int)
-    for row, seq in enumerate(sequences):
-        kept = seq[-maxlen:] if truncating == "pre" else seq[:maxlen]
-        if padding == "pre":
-            out[row, maxlen - len(kept):] = kept
-        else:
-            out[row, :len(kept)] = kept
-    return out
-
-
+@exercise("07", answer="answer_padded")
 def check_padded(answer: Any) -> Feedback:
     """Ex. 7.1: ``pad_sequences(EX_PAD["sequences"], maxlen=4)`` with the default settings."""
     seqs, maxlen = EX_PAD["sequences"], EX_PAD["maxlen"]
     name = "answer_padded"
-    if _is_placeholder(answer):
-        return _not_attempted(name)
-    right = _pad(seqs, maxlen, "pre", "pre")
+    right = reference.pad_sequences(seqs, maxlen, "pre", "pre")
     wrong = {
         "the zeros go at the start by default (padding='pre'), not at the end.":
-            _pad(seqs, maxlen, "post", "pre"),
+            reference.pad_sequences(seqs, maxlen, "post", "pre"),
         "a long sequence loses its *first* words by default (truncating='pre'): keep the last 4.":
-            _pad(seqs, maxlen, "pre", "post"),
+            reference.pad_sequences(seqs, maxlen, "pre", "post"),
         "both defaults are 'pre': zeros at the start, and a long sequence keeps its last 4 words.":
-            _pad(seqs, maxlen, "post", "post"),
+            reference.pad_sequences(seqs, maxlen, "post", "post"),
     }
     try:
         got = np.asarray(answer, dtype=float)
@@ -58,6 +46,7 @@ def check_padded(answer: Any) -> Feedback:
         message: (lambda v, w=w: np.array_equal(v, w)) for message, w in wrong.items()})
 
 
+@exercise("07")
 def check_embedding_params(answer: Any) -> Feedback:
     """Ex. 7.2: parameters of ``Embedding(input_dim=5000, output_dim=64)`` on sequences of 200."""
     n, d, maxlen = (EX_EMBEDDING[key] for key in ("input_dim", "output_dim", "maxlen"))
@@ -71,10 +60,7 @@ def check_embedding_params(answer: Any) -> Feedback:
     })
 
 
-def _reference_step(x, h, W, U, b):
-    return np.tanh(x @ W + h @ U + b)
-
-
+@exercise("07")
 def check_rnn_step(rnn_step: Any) -> Feedback:
     """Ex. 7.3: ``rnn_step(x_t, h_prev, W, U, b)`` = tanh(x_t W + h_prev U + b), as SimpleRNN."""
     name = "rnn_step"
@@ -87,13 +73,13 @@ def check_rnn_step(rnn_step: Any) -> Feedback:
     for x, h, W, U, b in cases:
         call = (f"`{name}(x_t of shape {x.shape}, h_prev of shape {h.shape}, W {W.shape}, "
                 f"U {U.shape}, b {b.shape})`")
-        got, problem = _call_learner(rnn_step, name, x.copy(), h.copy(), W.copy(), U.copy(),
+        got, problem = call_learner(rnn_step, name, x.copy(), h.copy(), W.copy(), U.copy(),
                                      b.copy(), explain=lambda err, call=call: (
                                          f"{call} raised {type(err).__name__}: {err}. Shapes: "
                                          "x_t @ W has one value per unit, so does h_prev @ U."))
         if problem is not None:
             return problem
-        want = _reference_step(x, h, W, U, b)
+        want = reference.rnn_step(x, h, W, U, b)
         try:
             got = np.asarray(got, dtype=float)
         except (TypeError, ValueError):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers.checks.core import (
+from helpers.checks.engine import (
     Feedback,
-    _call_learner,
-    _is_placeholder,
-    _not_attempted,
+    call_learner,
     check_value,
+    exercise,
 )
 from helpers.korean import bio_spans, entity_scores, has_final_consonant
 
@@ -36,11 +35,12 @@ def _reference_particle(word: str) -> str:
     return "을" if has_final_consonant(word) else "를"
 
 
+@exercise("08")
 def check_particle(object_particle: Any) -> Feedback:
     """Ex. 8.1: ``object_particle(word)`` returns "을" after a final consonant, else "를"."""
     name = "object_particle"
     for word in EX_PARTICLE_WORDS:
-        got, problem = _call_learner(object_particle, name, word, explain=lambda err, w=word: (
+        got, problem = call_learner(object_particle, name, word, explain=lambda err, w=word: (
             f"`{name}({w!r})` raised {type(err).__name__}: {err}. Look at ord(word[-1])."))
         if problem is not None:
             return problem
@@ -64,11 +64,10 @@ def check_particle(object_particle: Any) -> Feedback:
                           "test words, digits included.")
 
 
+@exercise("08", answer="answer_f1")
 def check_entity_f1(answer: Any) -> Feedback:
     """Ex. 8.2: the entity-level F1 of ``EX_F1["pred"]`` against ``EX_F1["true"]``."""
     name = "answer_f1"
-    if _is_placeholder(answer):
-        return _not_attempted(name)
     scores = entity_scores(EX_F1["true"], EX_F1["pred"])["all"]
     pairs = list(zip(sum(EX_F1["true"], []), sum(EX_F1["pred"], []), strict=True))
     char_accuracy = sum(t == p for t, p in pairs) / len(pairs)
@@ -94,6 +93,7 @@ def check_entity_f1(answer: Any) -> Feedback:
     })
 
 
+@exercise("08")
 def check_conv_branch_params(answer: Any) -> Feedback:
     """Ex. 8.3: parameters of ``Conv1D(128, 4)`` reading 64-dimensional embeddings."""
     d, f, k, maxlen = (EX_CONV[key] for key in ("embedding_dim", "filters", "kernel_size",

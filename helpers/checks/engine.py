@@ -1,4 +1,11 @@
-"""The feedback engine of the exercise checks (the chapters' checks live in chNN.py).
+"""The engine of the exercise checks: what a chapter's checks (chNN.py) are written with.
+
+- :class:`Feedback`, what every check returns, and :func:`confirm` for solution cells;
+- :func:`exercise`, the decorator every public check wears: "not attempted yet" for an
+  answer left as ``None`` or ``...``, and one line in the learner's progress log;
+- :func:`check_value`, :func:`check_choice`, :func:`check_function`: the common kinds;
+- :func:`call_learner`, :func:`is_placeholder`, :func:`not_attempted`,
+  :func:`match_choice` and :data:`TEST_INPUTS`, to write a new kind.
 
 Every check returns a :class:`Feedback`: it shows as one line in the notebook
 (``[ok] ...`` or ``[try again] ...``) and says *what* is wrong - which input
@@ -10,6 +17,8 @@ traceback, so a notebook with open exercises still runs top to bottom.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +26,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Feedback", "SolutionError", "check_function", "check_value", "check_choice", "confirm"]
+__all__ = ["Feedback", "SolutionError", "check_function", "check_value", "check_choice", "confirm",
+           "exercise", "CHECKS_BY_CHAPTER", "call_learner", "is_placeholder", "not_attempted",
+           "match_choice", "TEST_INPUTS"]
 
 
 @dataclass(frozen=True)
@@ -65,15 +76,51 @@ def confirm(feedback: Feedback) -> None:
     print("[solution] passes its check.")
 
 
-def _not_attempted(name: str) -> Feedback:
+# Every public check, by chapter ("01": ["check_relu", ...]), for the progress report.
+CHECKS_BY_CHAPTER: dict[str, list[str]] = {}
+
+
+def exercise(chapter: str, answer: str | None = None) -> Callable[[Callable], Callable]:
+    """Make a function one of ``chapter``'s public exercise checks.
+
+    With ``answer`` (the name of the learner's variable), a first argument still left
+    as ``None`` or ``...`` gets :func:`not_attempted` without running the check. Every
+    call's feedback goes to the learner's progress log (:mod:`helpers.progress`, which
+    never raises), and carries the log line's id, which :func:`confirm` marks as a
+    solution run.
+    """
+
+    def decorate(check: Callable[..., Feedback]) -> Callable[..., Feedback]:
+        CHECKS_BY_CHAPTER.setdefault(chapter, []).append(check.__name__)
+
+        @functools.wraps(check)
+        def checked(*args: Any, **kwargs: Any) -> Feedback:
+            first = args[0] if args else next(iter(kwargs.values()), None)
+            if answer is not None and is_placeholder(first):
+                feedback = not_attempted(answer)
+            else:
+                feedback = check(*args, **kwargs)
+            if isinstance(feedback, Feedback):
+                from helpers import progress
+
+                event = progress.log_check(chapter, check.__name__, feedback)
+                feedback = dataclasses.replace(feedback, event=event)
+            return feedback
+
+        return checked
+
+    return decorate
+
+
+def not_attempted(name: str) -> Feedback:
     return Feedback(False, f"Fill in `{name}` above, run that cell, then run this one.", False)
 
 
-def _is_placeholder(answer: Any) -> bool:
+def is_placeholder(answer: Any) -> bool:
     return answer is None or answer is Ellipsis
 
 
-def _call_learner(
+def call_learner(
     fn: Any, name: str, *args: Any, explain: Callable[[Exception], str | None] | None = None
 ) -> tuple[Any, Feedback | None]:
     """Call the learner's function safely: ``(result, None)`` or ``(None, feedback)``.
@@ -83,19 +130,19 @@ def _call_learner(
     feedback instead of a traceback. ``explain`` may turn a known exception into
     a more specific message.
     """
-    if _is_placeholder(fn):
-        return None, _not_attempted(name)
+    if is_placeholder(fn):
+        return None, not_attempted(name)
     if not callable(fn):
         return None, Feedback(False, f"`{name}` should be a function, but it is a "
                                      f"{type(fn).__name__}.")
     try:
         result = fn(*args)
     except NotImplementedError:
-        return None, _not_attempted(name)
+        return None, not_attempted(name)
     except Exception as err:  # the learner's code: report, never crash the notebook
         message = explain(err) if explain else None
         return None, Feedback(False, message or f"`{name}` raised {type(err).__name__}: {err}")
-    if _is_placeholder(result):
+    if is_placeholder(result):
         return None, Feedback(False, f"`{name}` returned {result!r}: did you forget `return`?")
     return result, None
 
@@ -114,7 +161,7 @@ def check_function(
     """
     x = np.asarray(inputs, dtype=float)
     expected = np.asarray(reference(x), dtype=float)
-    got, problem = _call_learner(fn, name, x.copy(), explain=lambda err: (
+    got, problem = call_learner(fn, name, x.copy(), explain=lambda err: (
         f"`{name}` raised {type(err).__name__}: {err}. It is called with a NumPy array such "
         f"as {x[:3]!r}..."))
     if problem is not None:
@@ -204,8 +251,8 @@ def check_value(
     ``hints`` maps a message to a test on the answer, to recognise common
     mistakes (a sign error, a missing factor) and say which one it is.
     """
-    if _is_placeholder(answer):
-        return _not_attempted(name)
+    if is_placeholder(answer):
+        return not_attempted(name)
     got, note, problem = _as_numbers(answer, name)
     if problem is not None:
         return problem
@@ -253,7 +300,7 @@ def _choice_key(text: str, spaces: bool = True) -> str:
     return text.casefold()
 
 
-def _match_choice(answer: Any, choices: Sequence[Any]) -> Any:
+def match_choice(answer: Any, choices: Sequence[Any]) -> Any:
     """The choice ``answer`` stands for, or ``None``."""
     try:
         if answer in choices:
@@ -280,11 +327,11 @@ def check_choice(
     matched regardless of case, surrounding spaces and quotes, and the feedback
     says how the answer was read when it was not written exactly as a choice.
     """
-    if _is_placeholder(answer):
-        return _not_attempted(name)
+    if is_placeholder(answer):
+        return not_attempted(name)
     right = list(correct) if isinstance(correct, (tuple, list, set, frozenset)) else [correct]
     choices = list(dict.fromkeys([*right, *explanations]))
-    choice = _match_choice(answer, choices)
+    choice = match_choice(answer, choices)
     if choice is None:
         listed = ", ".join(repr(c) for c in choices)
         return Feedback(False, f"`{name}` = {answer!r} is not one of the choices: {listed}.")
@@ -296,10 +343,4 @@ def check_choice(
 
 
 # Inputs on which the learners' activation functions are compared with the reference.
-_TEST_INPUTS = np.array([-3.0, -1.5, -0.2, 0.0, 0.1, 0.7, 2.0, 5.0])
-
-
-def _activation(name: str):
-    from helpers.widgets import ACTIVATIONS
-
-    return ACTIVATIONS[name]
+TEST_INPUTS = np.array([-3.0, -1.5, -0.2, 0.0, 0.1, 0.7, 2.0, 5.0])

@@ -1,0 +1,59 @@
+"""What the maintainer tools share: where things are, how a notebook runs, and its budget.
+
+Standard library only. ``ROOT`` and the kernel environment are the launcher's own
+(``course.py``); the nbval options live in ``pyproject.toml``, so a tool that tests a
+notebook runs plain ``pytest`` on it (:func:`pytest_command`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from course import KERNEL_ENV, ROOT
+
+NOTEBOOKS = ROOT / "notebooks"
+RESULTS = ROOT / "bench" / "results"
+
+
+def chapter_notebooks(only: list[str] | None = None) -> list[Path]:
+    """The course notebooks (``NN_name.ipynb``), all or those whose number is in ``only``."""
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    return [p for p in paths if not only or p.name[:2] in only]
+
+
+def budget_for(key: str) -> tuple[int, int]:
+    """Seconds and MB of peak kernel memory for notebook ``key`` (see bench/README.md).
+
+    Chapters 01-02 are small (60 s, 1 GB); 05 and later train the larger models
+    (180 s, 1.5 GB); the rest get 120 s and 1.5 GB.
+    """
+    number = int(key)
+    if 1 <= number <= 2:
+        return 60, 1024
+    if number >= 5:
+        return 180, 1536
+    return 120, 1536
+
+
+BUDGETS = {path.name[:2]: budget_for(path.name[:2]) for path in chapter_notebooks()}
+
+
+def kernel_env(**overrides: str | None) -> dict[str, str]:
+    """This process's environment with the course's kernel settings forced on.
+
+    ``overrides`` set further variables; a value of None removes one.
+    """
+    env = {**os.environ, **KERNEL_ENV}
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def pytest_command(paths: list[Path], python: str = sys.executable) -> list[str]:
+    """The nbval test of some notebooks, with the options CI uses (from pyproject.toml)."""
+    return [python, "-m", "pytest", "-q", *(str(p.relative_to(ROOT)) for p in paths)]

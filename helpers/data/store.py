@@ -1,0 +1,295 @@
+"""Where the course's data files are, how they are checked, and how they arrive.
+
+One registry (:data:`FILES`, :data:`URLS`, :data:`UPSTREAM_SHA256`) and one lookup
+(:func:`locate`), in this order:
+
+1. the folder named by ``COURSE_DATA_DIR``;
+2. the course's own ``data/`` folder (next to ``notebooks/``);
+3. a classroom mirror, when ``COURSE_DATA_MIRROR`` is set;
+4. the data's origin (Keras' download server; GitHub for the Korean corpora).
+
+Local folders use the Keras cache layout and are checked against their own
+``SHA256SUMS`` file when they have one (course copies need not be byte-identical
+to the published files). Downloads from 3 and 4 go through pooch: they are
+written atomically, checked against the mirror's ``SHA256SUMS`` or the hash the
+origin is pinned to before they replace anything, and saved in the first folder
+of 1-2, so the next load is offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+REPO_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+SUMS_NAME = "SHA256SUMS"
+FIX = "python -m helpers.datasets"  # the command line named in the error messages
+
+# Relative paths in the Keras cache layout, per dataset.
+FILES: dict[str, tuple[str, ...]] = {
+    "mnist": ("mnist.npz",),
+    "fashion_mnist": (
+        "fashion-mnist/train-labels-idx1-ubyte.gz",
+        "fashion-mnist/train-images-idx3-ubyte.gz",
+        "fashion-mnist/t10k-labels-idx1-ubyte.gz",
+        "fashion-mnist/t10k-images-idx3-ubyte.gz",
+    ),
+    "imdb": ("imdb.npz",),
+    "imdb_word_index": ("imdb_word_index.json",),
+    "chatbot": ("ChatbotData.csv",),  # chapter 8: plain files from public GitHub repositories
+    "klue_ner": ("klue-ner-v1.1_dev.tsv",),
+}
+GITHUB_RAW = "https://raw.githubusercontent.com/"
+# Where each file is published.
+URLS = {rel: KERAS_ORIGIN + Path(rel).name for files in FILES.values() for rel in files} | {
+    "ChatbotData.csv": GITHUB_RAW + "songys/Chatbot_data/master/ChatbotData.csv",
+    "klue-ner-v1.1_dev.tsv": GITHUB_RAW + "KLUE-benchmark/KLUE/main/klue_benchmark/"
+                             "klue-ner-v1.1/klue-ner-v1.1_dev.tsv",
+}
+# SHA-256 of the published files, where the publisher (Keras) or the course pins one.
+UPSTREAM_SHA256 = {
+    "mnist.npz": "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+    "imdb.npz": "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f",
+    "ChatbotData.csv": "287eb129695b577321c80ad397bb3c2279164d4ca577874d129fd3db5b30afe2",
+    "klue-ner-v1.1_dev.tsv": "0f4d5e818f7b82d299c3a87856fc40a706f5943207580ddb252397e387050a54",
+}
+
+
+class DatasetError(RuntimeError):
+    """A dataset could not be loaded, fetched or verified.
+
+    The message is one paragraph that says what was tried and how to fix it.
+    In Jupyter it is shown without a traceback: the traceback would only show
+    the inside of this package, which is not where the learner can fix anything.
+    """
+
+    def _render_traceback_(self) -> list[str]:  # IPython's hook for custom display
+        return [f"DatasetError: {self}"]
+
+
+def damaged(path: Path, problem: str) -> DatasetError:
+    """The one error for a file that is there but unusable: the problem, then the repair."""
+    return DatasetError(
+        f"{problem}. Delete it and download a fresh copy with `{FIX} fetch --to "
+        f"{path.parent}` (or copy it again from where you got it); `{FIX} verify FOLDER` "
+        "checks a folder that has a SHA256SUMS file."
+    )
+
+
+def unreadable(path: Path, label: str, err: BaseException) -> DatasetError:
+    return damaged(path, f"{path.name} in {label} ({path}) could not be read: it looks "
+                         f"truncated or corrupt ({type(err).__name__}: {err})")
+
+
+# --- Checksums --------------------------------------------------------------------------
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_sums(folder: Path) -> dict[str, str] | None:
+    """Parse ``folder/SHA256SUMS`` (the ``sha256sum`` format) or return None."""
+    sums_file = Path(folder) / SUMS_NAME
+    if not sums_file.is_file():
+        return None
+    sums: dict[str, str] = {}
+    for number, line in enumerate(sums_file.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = re.fullmatch(r"([0-9a-fA-F]{64}) [ *](.+)", line)
+        if not match:
+            raise DatasetError(
+                f"Line {number} of {sums_file} is not a checksum line (expected '<64 hex "
+                f"digits>  <file name>', as sha256sum writes). Regenerate the list with `{FIX} "
+                "fetch --to FOLDER`, or delete it to skip verification."
+            )
+        sums[match.group(2).strip().removeprefix("./")] = match.group(1).lower()
+    return sums
+
+
+def write_sums(folder: Path) -> Path:
+    """Write ``folder/SHA256SUMS`` for every known dataset file present in it (atomically)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [f"{sha256_of(folder / rel)}  {rel}" for files in FILES.values() for rel in files
+             if (folder / rel).is_file()]
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{SUMS_NAME}.", suffix=".part")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.replace(tmp, folder / SUMS_NAME)
+    return folder / SUMS_NAME
+
+
+def verify(folder: Path | str) -> list[tuple[str, str]]:
+    """``[(relative_path, "OK" | "MISSING" | "MISMATCH"), ...]`` for ``folder/SHA256SUMS``."""
+    folder = Path(folder)
+    sums = read_sums(folder)
+    if sums is None:
+        raise DatasetError(
+            f"There is no {SUMS_NAME} file in {folder}, so there is nothing to verify against. "
+            f"`{FIX} fetch --to FOLDER` downloads the data and writes one; for files you "
+            "copied yourself, copy the SHA256SUMS that came with them too."
+        )
+    return [(rel, "MISSING" if not (folder / rel).is_file()
+             else "OK" if sha256_of(folder / rel) == expected else "MISMATCH")
+            for rel, expected in sums.items()]
+
+
+def _check_against_sums(folder: Path, rels: Iterable[str], label: str) -> None:
+    sums = read_sums(folder) or {}
+    for rel in rels:
+        if rel in sums and (actual := sha256_of(folder / rel)) != sums[rel]:
+            raise DatasetError(
+                f"{rel} in {label} ({folder / rel}) does not match its checksum in {SUMS_NAME} "
+                f"(expected {sums[rel][:12]}..., found {actual[:12]}...): the file was damaged "
+                "or changed after the list was written. Copy it again from its source, or "
+                f"delete it and run `{FIX} fetch --to {folder}` to download a fresh copy; "
+                f"`{FIX} verify {folder}` checks the whole folder."
+            )
+
+
+# --- Downloads (pooch) -------------------------------------------------------------------
+
+
+def download(url: str, dest: Path, sha256: str | None = None) -> None:
+    """Download ``url`` to ``dest``: whole and matching ``sha256``, or nothing at all."""
+    import pooch
+    import requests
+
+    pooch.get_logger().setLevel("WARNING")  # our own lines say what happens
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DatasetError(
+            f"Cannot write into {dest.parent} ({type(err).__name__}: {err.strerror or err}). "
+            "Download into a folder you can write to: pass `--to FOLDER`, or point "
+            "COURSE_DATA_DIR at a writable folder (or unset it to use the course's data/)."
+        ) from None
+    try:
+        pooch.retrieve(url, known_hash=f"sha256:{sha256}" if sha256 else None, fname=dest.name,
+                       path=dest.parent, progressbar=False)
+    except ValueError as err:  # pooch: the hash does not match
+        got = re.search(r"\(([0-9a-f]{64})\)", str(err))
+        raise DatasetError(
+            f"{dest.name} downloaded from {url} does not match its expected checksum (expected "
+            f"{sha256[:12] if sha256 else '?'}..., got {got.group(1)[:12] if got else '?'}...). "
+            "Nothing was saved. The source may be serving a different or damaged file: ask "
+            f"whoever runs it to run `{FIX} verify` there."
+        ) from None
+    except (requests.RequestException, OSError) as err:
+        reason = str(err).splitlines()[0] if str(err) else ""
+        raise DatasetError(
+            f"Could not download {url} ({type(err).__name__}: {reason}). Nothing was saved. "
+            "Check the network or the mirror address, then run the command again."
+        ) from None
+
+
+def fetch(to: Path | str = REPO_DATA_DIR, mirror: str | None = None,
+          datasets: Sequence[str] | None = None, quiet: bool = False) -> Path:
+    """Download datasets into ``to`` in the Keras cache layout and write SHA256SUMS.
+
+    From ``mirror`` (a URL serving a course data folder, e.g. ``helpers.datasets serve``
+    on a teacher's laptop) when given, else from the origins in :data:`URLS`. Files
+    already present and matching the checksums are kept.
+    """
+    to = Path(to)
+    names = list(datasets) if datasets else list(FILES)
+    unknown = [n for n in names if n not in FILES]
+    if unknown:
+        raise DatasetError(f"Unknown dataset name(s) {unknown}; choose from {sorted(FILES)}.")
+    expected = dict(UPSTREAM_SHA256)
+    if mirror:
+        mirror = mirror.rstrip("/") + "/"
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                download(mirror + SUMS_NAME, Path(tmp) / SUMS_NAME)
+                expected = read_sums(Path(tmp)) or {}
+            except DatasetError:
+                expected = {}  # a mirror without SHA256SUMS: files are taken as served
+    local = read_sums(to) or {}
+    for name in names:
+        if mirror and not datasets and expected and not any(r in expected for r in FILES[name]):
+            if not quiet:  # an older mirror: fetching everything skips what it lacks
+                print(f"  skipped     {', '.join(FILES[name])} (not on the mirror)")
+            continue
+        for rel in FILES[name]:
+            dest = to / rel
+            want = expected.get(rel) or local.get(rel)
+            if dest.is_file() and (want is None or sha256_of(dest) == want):
+                action = "kept"
+            else:
+                download(mirror + rel if mirror else URLS[rel], dest, expected.get(rel))
+                action = "downloaded"
+            if not quiet:
+                print(f"  {action:<11} {rel}")
+    sums = write_sums(to)
+    if not quiet:
+        print(f"Wrote {sums}.")
+    return to
+
+
+# --- The lookup ---------------------------------------------------------------------------
+
+
+def local_folders() -> list[tuple[str, Path]]:
+    """``(label, folder)`` of the local folders, in lookup order; downloads go to the first."""
+    folders = []
+    if os.environ.get("COURSE_DATA_DIR"):
+        folders.append(("COURSE_DATA_DIR", Path(os.environ["COURSE_DATA_DIR"]).expanduser()))
+    return [*folders, ("the course's data/ folder", REPO_DATA_DIR)]
+
+
+def locate(dataset: str, name: str) -> tuple[str, Path]:
+    """``(label, folder)`` of a folder holding every file of ``dataset``.
+
+    Looks in the local folders, then downloads (from the mirror, else the origin) into
+    the first of them. ``name`` is the dataset's name in the error, if nothing works.
+    """
+    rels = FILES[dataset]
+    tried = []
+    for label, folder in local_folders():
+        missing = [rel for rel in rels if not (folder / rel).is_file()]
+        if not missing:
+            _check_against_sums(folder, rels, label)
+            return label, folder
+        tried.append(f"{label} ({folder}: no {', '.join(missing)})")
+    target_label, target = local_folders()[0]
+    mirror = os.environ.get("COURSE_DATA_MIRROR")
+    if mirror:
+        try:
+            fetch(target, mirror=mirror, datasets=[dataset], quiet=True)
+            return f"the classroom mirror (saved in {target_label})", target
+        except DatasetError as err:
+            tried.append(f"the classroom mirror {mirror} ({err})")
+    else:
+        tried.append("a classroom mirror (COURSE_DATA_MIRROR is not set)")
+    origin = URLS[rels[0]] if len(rels) == 1 else KERAS_ORIGIN
+    try:
+        fetch(target, datasets=[dataset], quiet=True)
+    except DatasetError as err:
+        raise DatasetError(
+            f"Could not load {name}. Tried: {'; '.join(tried)}; and the download from {origin}, "
+            f"which failed ({err}) Two ways out: connect to the internet and run this cell "
+            f"again (the data is saved in {target} for next time), or copy "
+            f"{', '.join(rels)} into a folder and set COURSE_DATA_DIR to it, e.g. `export "
+            "COURSE_DATA_DIR=/path/to/datasets` before starting Jupyter. In a classroom, the "
+            f"teacher can run `{FIX} serve` and you set "
+            "COURSE_DATA_MIRROR=http://TEACHER-ADDRESS:8765 instead."
+        ) from None
+    return f"{origin} (saved in {target_label})", target
+
+
+def announce(name: str, n_train: int, n_test: int, source: str, unit: str) -> None:
+    """The loaders' one line: what was loaded, how much, and from where."""
+    print(f"{name}: {n_train:,} training and {n_test:,} test {unit}, from {source}.")

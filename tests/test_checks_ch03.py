@@ -1,0 +1,62 @@
+"""Chapter 3's exercise checks: specific feedback for wrong answers; right ones pass."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import checks
+
+
+class TinyModel:
+    """Stands in for a Keras model: predict() returns fixed probabilities."""
+
+    def __init__(self, probabilities):
+        self.probabilities = np.asarray(probabilities)
+
+    def predict(self, images, verbose=0):
+        return self.probabilities[: len(images)]
+
+
+PROBS = np.array([[0.1, 0.7, 0.2], [0.6, 0.3, 0.1], [0.2, 0.2, 0.6]])
+
+
+def test_dense_params_solution_and_named_mistakes():
+    assert checks.check_dense_params(784 * 64 + 64).ok
+    assert "each of the 64 units also has a bias" in checks.check_dense_params(784 * 64).message
+    assert "28 * 28 = 784" in checks.check_dense_params(28 * 64 + 64).message
+    assert not checks.check_dense_params(None).attempted
+
+
+def test_predict_digits_solution_passes():
+    def solution(model, images):
+        return model.predict(images, verbose=0).argmax(axis=-1)
+
+    assert checks.check_predict_digits(solution, TinyModel(PROBS), np.zeros((3, 2))).ok
+
+
+@pytest.mark.parametrize(
+    "attempt, expected",
+    [
+        (lambda m, x: m.predict(x), "those are the probabilities"),
+        (lambda m, x: m.predict(x).argmax(axis=0)[:2], "shape"),
+        (lambda m, x: m.predict_classes(x), "removed from Keras"),
+        (lambda m, x: np.zeros(len(x), dtype=int), "predictions differ"),
+    ],
+)
+def test_predict_digits_wrong_answers_get_specific_feedback(attempt, expected):
+    feedback = checks.check_predict_digits(attempt, TinyModel(PROBS), np.zeros((3, 2)))
+    assert not feedback.ok and expected in feedback.message
+
+
+def test_loss_choice():
+    assert checks.check_loss_choice("categorical_crossentropy").ok
+    wrong = checks.check_loss_choice("sparse_categorical_crossentropy")
+    assert not wrong.ok and "expects integer labels" in wrong.message
+
+
+@pytest.mark.parametrize("near_miss", [50_235, 50_239, 50_241, 50_245, 50_240.5])
+def test_counts_are_compared_exactly(near_miss):
+    feedback = checks.check_dense_params(near_miss)
+    assert not feedback.ok, f"{near_miss} accepted for 50,240"
+    assert "exact" in feedback.message
