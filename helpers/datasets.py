@@ -21,7 +21,7 @@ Command line (``python -m helpers.datasets --help``)::
 
     fetch  [--to DIR] [--mirror URL]   download every dataset, write SHA256SUMS
     verify [DIR]                       check a folder against its SHA256SUMS
-    serve  [--dir DIR] [--port PORT]   be the classroom mirror
+    serve  [--dir DIR] [--port PORT]   be the classroom mirror (and serve site/ under /site/)
 """
 
 from __future__ import annotations
@@ -911,19 +911,33 @@ def fetch(
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *args: Any, site: str | None = None, **kwargs: Any) -> None:
+        self.site = site  # the course website (`course.py site`), served under /site/
+        super().__init__(*args, **kwargs)
+
+    def translate_path(self, path: str) -> str:
+        head, _, rest = path.split("?")[0].split("#")[0].lstrip("/").partition("/")
+        if self.site and head == "site":
+            inside = os.path.relpath(super().translate_path("/" + rest), self.directory)
+            return os.path.join(self.site, inside)
+        return super().translate_path(path)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
         sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
 
-def make_server(folder: Path | str, port: int = 8765, bind: str = "0.0.0.0"):
-    """An HTTP server that serves `folder` read-only (call ``serve_forever()``)."""
+def make_server(folder: Path | str, port: int = 8765, bind: str = "0.0.0.0",
+                site: Path | str | None = None):
+    """An HTTP server that serves `folder` read-only (call ``serve_forever()``), and the
+    course website's folder `site` under /site/ when given."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DatasetError(
             f"{folder} is not a folder. Fetch the data first (`python -m helpers.datasets "
             "fetch`), then serve the folder it wrote."
         )
-    handler = functools.partial(_QuietHandler, directory=str(folder))
+    handler = functools.partial(_QuietHandler, directory=str(folder),
+                                site=str(site) if site else None)
     return http.server.ThreadingHTTPServer((bind, port), handler)
 
 
@@ -956,6 +970,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
     p_serve.add_argument("--dir", type=Path, default=REPO_DATA_DIR, help="folder to serve")
     p_serve.add_argument("--port", type=int, default=8765)
     p_serve.add_argument("--bind", default="0.0.0.0", help="address to listen on")
+    p_serve.add_argument("--site", type=Path, default=REPO_DATA_DIR.parent / "site",
+                         help="the course website to serve under /site/, once built")
     args = parser.parse_args(argv)
 
     try:
@@ -981,11 +997,14 @@ def _main(argv: Sequence[str] | None = None) -> int:
         # serve
         if read_sums(args.dir) is None:
             print(f"Note: {args.dir} has no {SUMS_NAME}; downloads are only size-checked.")
-        server = make_server(args.dir, args.port, args.bind)
+        site = args.site if (args.site / "index.html").is_file() else None
+        server = make_server(args.dir, args.port, args.bind, site=site)
         port = server.server_address[1]
         print(f"Serving {args.dir} on port {port}. Students set one of:")
         for address in _addresses() or ["THIS-LAPTOP-ADDRESS"]:
             print(f"  COURSE_DATA_MIRROR=http://{address}:{port}")
+        if site:
+            print(f"The course website is served too: http://ADDRESS:{port}/site/ (as above).")
         print("Press Ctrl+C to stop.")
         try:
             server.serve_forever()
