@@ -70,6 +70,13 @@ ASSETS = "assets"
 DROPPED_EXTENSIONS = ("sphinx_thebe",)
 
 
+FOOTER = (
+    "Built from the committed notebooks by <code>python3 course.py site</code>; nothing on "
+    "these pages comes from another site. Maths by MathJax; Hangul in NanumGothic "
+    '(<a href="_static/fonts/NanumGothic-LICENSE.txt">SIL Open Font License</a>).'
+)
+
+
 class SiteError(Exception):
     """The site cannot be built; the message says why and what to do."""
 
@@ -155,21 +162,16 @@ def load_chapters(notebooks: Path = NOTEBOOKS, readme: Path = README,
 
 
 def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "not measured yet"
-    seconds = round(seconds)
-    if seconds < 100:
-        return f"{seconds} s"
-    return f"{seconds // 60} min {seconds % 60:02d} s"
+    return "not measured yet" if seconds is None else f"{round(seconds)} s"
 
 
 def _machine(bench: dict) -> str:
     machine = bench.get("machine", {})
     when = str(bench.get("measured", ""))[:10]
-    parts = [f"{machine['cores']} CPU cores" if machine.get("cores") else "",
-             f"({machine['cpu']})" if machine.get("cpu") else "",
-             "no GPU" if machine.get("gpus") == 0 else ""]
-    where = " ".join(p for p in parts if p)
+    cores = f"{machine['cores']} CPU cores" if machine.get("cores") else ""
+    cpu = f" ({machine['cpu']})" if cores and machine.get("cpu") else ""
+    gpu = ", no GPU" if cores and machine.get("gpus") == 0 else ""
+    where = f"{cores}{cpu}{gpu}"
     return f"Measured{' ' + when if when else ''} on {where or 'the benchmark machine'}"
 
 
@@ -367,11 +369,6 @@ def book_config() -> dict:
             "use_issues_button": False,
             "use_edit_page_button": False,
             "use_multitoc_numbering": False,
-            "extra_footer": (
-                "Built from the committed notebooks by <code>python3 course.py site</code>. "
-                "Maths by MathJax; Hangul in NanumGothic (SIL Open Font License, "
-                '<a href="_static/fonts/NanumGothic-LICENSE.txt">notice</a>).'
-            ),
         },
         "launch_buttons": {"binderhub_url": "", "jupyterhub_url": "", "colab_url": "",
                            "deepnote_url": "", "thebe": False},
@@ -394,7 +391,8 @@ def book_config() -> dict:
                     "show_prev_next": True,
                     "home_page_in_toc": True,
                     "navigation_with_keys": False,
-                    "extra_footer": "",
+                    "search_bar_text": "Search the course...",
+                    "extra_footer": FOOTER,
                 },
             },
         },
