@@ -61,6 +61,8 @@ HIDE_TAGS = frozenset({"hide-cell", "hide-input", "hide-output", "remove-cell", 
 # to HTML-CSS component, the TeX extensions it loads on demand, its web fonts, its menu and
 # the accessibility pieces (speech included) the menu can switch on.
 MATHJAX_PARTS = ("tex-chtml.js", "input/tex", "output/chtml", "ui", "a11y", "sre")
+# The light face: the regular one has an empty table (TSI3) that browsers' font checker
+# rejects, and the licence asks that a changed font be renamed. The light face is served as is.
 HANGUL_FONT = "NanumGothicLight.ttf"
 # The book's static files. Not "_static": Jupyter Book adds a <script> to every page for each
 # .js file under a source folder of that name, which would load all of MathJax's pieces.
@@ -318,7 +320,7 @@ def copy_static(static: Path) -> None:
         raise SiteError(f"{font} is missing: reinstall requirements.txt (koreanize-matplotlib "
                         "ships the Hangul font the site serves).")
     shutil.copy2(font, fonts / HANGUL_FONT)
-    (fonts / "NanumGothic-LICENSE.txt").write_text(_font_licence(), encoding="utf-8")
+    (fonts / "NanumGothic-LICENSE.txt").write_text(_font_licence(font), encoding="utf-8")
 
     mathjax = _package_dir("mathjax") / "static" / "mathjax"
     target = static / "mathjax"
@@ -332,17 +334,18 @@ def copy_static(static: Path) -> None:
     shutil.copy2(mathjax / "LICENSE", target / "LICENSE")
 
 
-def _font_licence() -> str:
-    """NanumGothic's notice, with the SIL Open Font License 1.1 text found on this machine."""
-    head = ("NanumGothic (NanumGothic.ttf, unmodified, as shipped by the Python package "
-            "koreanize-matplotlib)\nCopyright (c) 2011 NHN Corporation. All rights reserved. "
-            "Font designed by Sandoll Communications Inc.\nIt is distributed under the SIL "
-            "Open Font License, Version 1.1:\n\n")
-    try:  # matplotlib's STIX fonts are under the same licence; quote its text from there
+def _font_licence(font: Path) -> str:
+    """The font's own copyright notice, and the SIL Open Font License 1.1 it is under."""
+    from fontTools.ttLib import TTFont  # matplotlib's dependency
+
+    names = TTFont(font, lazy=True)["name"]
+    head = (f"{names.getDebugName(4)} ({font.name}, unmodified, as the Python package "
+            f"koreanize-matplotlib ships it)\n{names.getDebugName(0)}\n"
+            "It is distributed under the SIL Open Font License, Version 1.1:\n\n")
+    try:  # matplotlib's STIX fonts are under the same licence: quote its text from there
         stix = _package_dir("matplotlib") / "mpl-data" / "fonts" / "ttf" / "LICENSE_STIX"
         text = stix.read_text(encoding="utf-8")
-        start = text.index("SIL OPEN FONT LICENSE Version 1.1")
-        return head + text[start:]
+        return head + text[text.index("SIL OPEN FONT LICENSE Version 1.1"):]
     except (SiteError, OSError, ValueError):
         return head + "(the licence text: https://openfontlicense.org)\n"
 
