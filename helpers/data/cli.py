@@ -1,4 +1,8 @@
-"""The command line: ``python -m helpers.datasets fetch | verify | serve`` (``--help``)."""
+"""The command line: ``python -m helpers.datasets fetch | verify | serve`` (``--help``).
+
+``serve`` is the classroom mirror; when the course website has been built
+(``course.py site``), it serves that too, under ``/site/``.
+"""
 
 from __future__ import annotations
 
@@ -25,17 +29,32 @@ from helpers.data.store import (
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *args: Any, site: str | None = None, **kwargs: Any) -> None:
+        self.site = site  # the course website's folder, served under /site/
+        super().__init__(*args, **kwargs)
+
+    def translate_path(self, path: str) -> str:
+        head, _, rest = path.split("?")[0].split("#")[0].lstrip("/").partition("/")
+        if self.site and head == "site":
+            # The standard library's cleaning first (no way out with ../), then re-rooted.
+            inside = os.path.relpath(super().translate_path("/" + rest), self.directory)
+            return os.path.join(self.site, inside)
+        return super().translate_path(path)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
         sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
 
-def make_server(folder: Path | str, port: int = 8765, bind: str = "0.0.0.0"):
-    """An HTTP server that serves ``folder`` read-only (call ``serve_forever()``)."""
+def make_server(folder: Path | str, port: int = 8765, bind: str = "0.0.0.0",
+                site: Path | str | None = None):
+    """An HTTP server that serves ``folder`` read-only (call ``serve_forever()``), and the
+    course website's folder ``site`` under /site/ when given."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DatasetError(f"{folder} is not a folder. Fetch the data first (`{FIX} fetch`), "
                            "then serve the folder it wrote.")
-    handler = functools.partial(_Handler, directory=str(folder))
+    handler = functools.partial(_Handler, directory=str(folder),
+                                site=str(site) if site else None)
     return http.server.ThreadingHTTPServer((bind, port), handler)
 
 
@@ -60,14 +79,17 @@ def _verify(folder: Path) -> int:
     return 0
 
 
-def _serve(folder: Path, port: int, bind: str) -> int:
+def _serve(folder: Path, port: int, bind: str, site: Path) -> int:
     if read_sums(folder) is None:
         print(f"Note: {folder} has no {SUMS_NAME}; downloads are taken as served.")
-    server = make_server(folder, port, bind)
+    built = site if (site / "index.html").is_file() else None
+    server = make_server(folder, port, bind, site=built)
     port = server.server_address[1]
     print(f"Serving {folder} on port {port}. Students set one of:")
     for address in _addresses() or ["THIS-LAPTOP-ADDRESS"]:
         print(f"  COURSE_DATA_MIRROR=http://{address}:{port}")
+    if built:
+        print(f"The course website is served too: http://ADDRESS:{port}/site/ (as above).")
     print("Press Ctrl+C to stop.")
     try:
         server.serve_forever()
@@ -95,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_serve.add_argument("--dir", type=Path, default=REPO_DATA_DIR, help="folder to serve")
     p_serve.add_argument("--port", type=int, default=8765)
     p_serve.add_argument("--bind", default="0.0.0.0", help="address to listen on")
+    p_serve.add_argument("--site", type=Path, default=REPO_DATA_DIR.parent / "site",
+                         help="the course website to serve under /site/, once built")
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":
@@ -103,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "verify":
             return _verify(args.folder)
-        return _serve(args.dir, args.port, args.bind)
+        return _serve(args.dir, args.port, args.bind, args.site)
     except DatasetError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
