@@ -39,7 +39,8 @@ from classroom.settings import (
 
 HOME = "/home/jovyan"  # the chart's default home mount path
 COURSE = "/srv/course"
-IMAGE_FILES = ("requirements.txt", "requirements-classroom.txt", "pyproject.toml", "README.md")
+IMAGE_FILES = ("requirements.txt", "requirements.lock", "requirements-classroom.txt",
+               "requirements-classroom.lock", "pyproject.toml", "README.md")
 IMAGE_DIRS = ("helpers", "notebooks", "lab_settings")
 
 
@@ -104,9 +105,11 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONHASHSEED=0
 # The chart runs the server as uid 1000 in group 100 (fsGid), with its home at {HOME}.
 RUN useradd --create-home --home-dir {HOME} --uid 1000 --gid 100 jovyan
 WORKDIR {COURSE}
-COPY requirements.txt requirements-classroom.txt pyproject.toml README.md ./
-# The learner's exact pins, plus the single-user side of the hub at the hub's own pin.
-RUN pip install -r requirements.txt {hub_pin()}
+COPY requirements.txt requirements.lock requirements-classroom.txt requirements-classroom.lock \
+     pyproject.toml README.md ./
+# The learner's locked environment (every package, exact versions and hashes) plus the hub's,
+# locked against it: the single-user side of {hub_pin()}, as on the teacher's machine.
+RUN pip install --require-hashes -r requirements.lock -r requirements-classroom.lock
 COPY helpers ./helpers
 RUN pip install --no-deps .
 COPY notebooks ./notebooks

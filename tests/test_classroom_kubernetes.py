@@ -62,11 +62,13 @@ def test_values_hold_the_classrooms_settings(written):
 def test_the_image_installs_the_same_pins_and_checked_data(written):
     image = written / "image"
     dockerfile = (image / "Dockerfile").read_text()
-    assert (image / "requirements.txt").read_bytes() == (ROOT / "requirements.txt").read_bytes()
-    assert re.search(r"^RUN pip install -r requirements.txt jupyterhub==[\w.]+$", dockerfile,
-                     re.MULTILINE)
-    assert hub_pin() in dockerfile and hub_pin() in (ROOT / "requirements-classroom.txt"
-                                                     ).read_text()
+    for name in ("requirements.lock", "requirements-classroom.lock"):
+        assert (image / name).read_bytes() == (ROOT / name).read_bytes()
+    assert re.search(r"^RUN pip install --require-hashes -r requirements.lock "
+                     r"-r requirements-classroom.lock$", dockerfile, re.MULTILINE)
+    assert hub_pin() in dockerfile
+    locked = (ROOT / "requirements-classroom.lock").read_text().splitlines()
+    assert f"{hub_pin()} \\" in locked, "the image's hub is the version the teacher's hub runs"
     assert "python -m helpers.datasets verify /srv/course/data" in dockerfile
     assert all(status == "OK" for _, status in datasets.verify(image / "data"))
     chapters = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
