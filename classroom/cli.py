@@ -79,6 +79,9 @@ def parser() -> argparse.ArgumentParser:
                        help="where the JSON and Markdown results go")
     bench.add_argument("--publish", action="store_true",
                        help="also write the table into the README's classroom guide")
+    bench.add_argument("--from-results", type=Path, nargs="+", metavar="JSON",
+                       help="run nothing: the table from saved results (a later file's rounds "
+                            "replace an earlier one's)")
     return top
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import make_tiny_data
 
 from classroom import cli
 from classroom.kubernetes import hub_pin
+from conftest import make_tiny_data
 from helpers import datasets
 
 ROOT = Path(__file__).resolve().parent.parent
