@@ -130,17 +130,23 @@ def run_round(base: str, password: str, folder: Path, chapter: str, n: int) -> R
 
 
 def sizing(rounds: list[Round]) -> dict:
-    """Per chapter: memory and CPU-seconds per student; what a class of 30 needs."""
+    """Per chapter: memory and CPU-seconds per student; what a class of 30 needs.
+
+    CPU-seconds come from the most crowded round measured (the most students at once):
+    TensorFlow's threads spend more CPU when they wait for a core, so that figure is the
+    safer one to size a full class with.
+    """
     table = {}
     for chapter in dict.fromkeys(r.chapter for r in rounds):
-        runs = [s for r in rounds if r.chapter == chapter for s in r.runs if not s.failure]
-        if not runs:
+        mine = [r for r in rounds if r.chapter == chapter and any(not s.failure for s in r.runs)]
+        if not mine:
             continue
-        cpu = statistics.median(s.cpu_seconds for s in runs)
-        memory = max(s.peak_mb + s.server_peak_mb for s in runs)
+        crowded = max(mine, key=lambda r: r.students)
+        cpu = statistics.median(s.cpu_seconds for s in crowded.runs if not s.failure)
+        memory = max(s.peak_mb + s.server_peak_mb for r in mine for s in r.runs if not s.failure)
         hub_mb = max(r.hub_peak_mb + r.proxy_peak_mb for r in rounds)
         table[chapter] = {
-            "cpu_seconds": cpu, "memory_mb": memory,
+            "cpu_seconds": cpu, "crowded_students": crowded.students, "memory_mb": memory,
             "cores_for_class": math.ceil(CLASS_SIZE * cpu / WITHIN_SECONDS),
             "memory_for_class_gb": (CLASS_SIZE * memory + hub_mb) / 1024,
         }
@@ -187,12 +193,13 @@ def markdown(rounds: list[Round], sized: dict, when: str, where: str = "") -> st
             lines.append(f"| {r.chapter} | {r.students} | - | - | - | - | {failures} |")
     lines += ["", f"Sizing a class of {CLASS_SIZE}, everyone running the chapter at once, "
               f"done within {WITHIN_SECONDS // 60} minutes (cores = {CLASS_SIZE} × "
-              f"CPU-seconds / {WITHIN_SECONDS} s; memory = {CLASS_SIZE} × the peak per "
-              "student + the hub):", "",
+              f"CPU-seconds / {WITHIN_SECONDS} s, with the CPU-seconds of the most crowded "
+              f"round; memory = {CLASS_SIZE} × the peak per student + the hub):", "",
               "| chapter | CPU-seconds per student | memory per student | cores for 30 "
               "| memory for 30 |", "|---|---:|---:|---:|---:|"]
     for chapter, s in sized.items():
-        lines.append(f"| {chapter} | {s['cpu_seconds']:.0f} s | {s['memory_mb']:,.0f} MB | "
+        lines.append(f"| {chapter} | {s['cpu_seconds']:.0f} s ({s['crowded_students']} at "
+                     f"once) | {s['memory_mb']:,.0f} MB | "
                      f"{s['cores_for_class']} | {s['memory_for_class_gb']:.0f} GB |")
     return "\n".join(lines)
 
