@@ -57,3 +57,16 @@ def kernel_env(**overrides: str | None) -> dict[str, str]:
 def pytest_command(paths: list[Path], python: str = sys.executable) -> list[str]:
     """The nbval test of some notebooks, with the options CI uses (from pyproject.toml)."""
     return [python, "-m", "pytest", "-q", *(str(p.relative_to(ROOT)) for p in paths)]
+
+
+def cpu_model() -> str:
+    """The processor's name as Linux reports it (e.g. "AMD EPYC"); the platform's elsewhere."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -32,7 +32,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import RESULTS, ROOT, budget_for, chapter_notebooks, kernel_env
+from bench.common import RESULTS, ROOT, budget_for, chapter_notebooks, cpu_model, kernel_env
 from helpers.plotting import markdown_table
 
 PUBLISHED = ROOT / "bench" / "published.json"
@@ -114,14 +114,7 @@ def _gpu_count() -> int | None:
 def machine_info() -> dict:
     import importlib.metadata as md
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     try:
         import psutil
 

@@ -156,14 +156,9 @@ def sizing(rounds: list[Round]) -> dict:
 def machine() -> str:
     import os
 
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from bench.common import cpu_model
+
+    cpu = cpu_model()
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{os.cpu_count()} CPU cores ({cpu}), {memory:.1f} GB RAM, {platform.system()}"
 

@@ -26,12 +26,11 @@ from classroom.settings import (
     ClassroomError,
     Settings,
     check_folder,
-    check_name,
+    check_options,
     check_port,
     copy_data,
     free_port,
     load_passwords,
-    read_roster,
     save_passwords,
     verify_data,
 )
@@ -69,18 +68,7 @@ def warnings_for(settings: Settings, spawner: str) -> list[str]:
 
 def prepare(args) -> tuple[Path, Settings, tuple[str, str, bool], list[str]]:
     """Check every option, then write the classroom folder; nothing is written on error."""
-    teacher = check_name(args.teacher, "teacher name (--teacher)")
-    roster = read_roster(Path(args.roster), teacher)
-    if args.cpus <= 0:
-        raise ClassroomError(f"--cpus {args.cpus} must be above 0, e.g. --cpus 1.")
-    if args.idle_minutes < 1:
-        raise ClassroomError(f"--idle-minutes {args.idle_minutes} must be 1 or more.")
-    if bool(args.ssl_cert) != bool(args.ssl_key):
-        raise ClassroomError("Pass both --ssl-cert and --ssl-key, or neither.")
-    for path in (args.ssl_cert, args.ssl_key):
-        if path and not Path(path).is_file():
-            raise ClassroomError(f"The TLS file {path} does not exist: pass the certificate "
-                                 "and key files your school issued for this server.")
+    teacher, roster = check_options(args)
     check_port(args.ip, args.port)
     source = Path(args.data).expanduser().resolve()
     files = verify_data(source)

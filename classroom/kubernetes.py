@@ -26,11 +26,10 @@ from classroom.settings import (
     ROOT,
     ClassroomError,
     check_folder,
-    check_name,
+    check_options,
     copy_data,
     load_passwords,
     memory_bytes,
-    read_roster,
     remove_tree,
     save_passwords,
     verify_data,
@@ -126,14 +125,7 @@ CMD ["jupyterhub-singleuser"]
 
 def write_deployment(args) -> list[Path]:
     """Check the options, then write values.yaml and the image's build context."""
-    teacher = check_name(args.teacher, "teacher name (--teacher)")
-    roster = read_roster(Path(args.roster), teacher)
-    if args.cpus <= 0:
-        raise ClassroomError(f"--cpus {args.cpus} must be above 0, e.g. --cpus 1.")
-    if args.idle_minutes < 1:
-        raise ClassroomError(f"--idle-minutes {args.idle_minutes} must be 1 or more.")
-    if bool(args.ssl_cert) != bool(args.ssl_key):
-        raise ClassroomError("Pass both --ssl-cert and --ssl-key, or neither.")
+    teacher, roster = check_options(args)
     source = Path(args.data).expanduser().resolve()
     files = verify_data(source)
     out = check_folder(Path(args.out))

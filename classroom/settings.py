@@ -133,6 +133,23 @@ def check_name(name: str, what: str) -> str:
     return name
 
 
+def check_options(args) -> tuple[str, list[str]]:
+    """The options ``start`` and ``kubernetes`` share: ``(teacher, roster)`` once all are fine."""
+    teacher = check_name(args.teacher, "teacher name (--teacher)")
+    roster = read_roster(Path(args.roster), teacher)
+    if args.cpus <= 0:
+        raise ClassroomError(f"--cpus {args.cpus} must be above 0, e.g. --cpus 1.")
+    if args.idle_minutes < 1:
+        raise ClassroomError(f"--idle-minutes {args.idle_minutes} must be 1 or more.")
+    if bool(args.ssl_cert) != bool(args.ssl_key):
+        raise ClassroomError("Pass both --ssl-cert and --ssl-key, or neither.")
+    for path in (args.ssl_cert, args.ssl_key):
+        if path and not Path(path).is_file():
+            raise ClassroomError(f"The TLS file {path} does not exist: pass the certificate "
+                                 "and key files your school issued for this server.")
+    return teacher, roster
+
+
 def load_passwords(folder: Path) -> tuple[str, str, bool]:
     """``(class_password, teacher_password, generated)``.
 

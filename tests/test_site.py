@@ -330,16 +330,6 @@ def test_the_site_is_git_ignored():
 
 # --- in a real browser -------------------------------------------------------------------------
 
-def _chromium() -> str:
-    for candidate in (os.environ.get("COURSE_CHROMIUM"), shutil.which("chromium"),
-                      shutil.which("chromium-browser"), "/usr/bin/chromium"):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    pytest.skip("site browser test skipped: no Chromium found. Install Debian's `chromium` "
-                "(apt-get install -y --no-install-recommends chromium; .ci/run does this in "
-                "CI) or set COURSE_CHROMIUM=/path/to/chrome.")
-
-
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
         pass
@@ -348,6 +338,8 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def browser_page(site, tmp_path_factory):
     """Chromium on the site, served from 127.0.0.1; every other request is blocked and kept."""
+    from test_browser_widgets import _chromium  # the one lookup of Debian's Chromium
+
     chromium = _chromium()
     try:
         from playwright.sync_api import sync_playwright

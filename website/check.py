@@ -125,16 +125,28 @@ def _unexplained_script_urls(text: str) -> list[str]:
     return found
 
 
-def remote_loads(site: Path) -> list[str]:
-    """Everything in ``site`` that would make a browser fetch from another host (empty: none)."""
-    site = Path(site)
-    problems = []
+def _files(site: Path):
+    """Each page, stylesheet and script of ``site``: ``(path, relative name, suffix, page, text)``.
+
+    ``page`` is the parsed HTML (``None`` for CSS and scripts).
+    """
     for path in sorted(site.rglob("*")):
-        rel = path.relative_to(site).as_posix()
         suffix = path.suffix.lower()
+        if not path.is_file() or suffix not in (".html", ".htm", ".css", ".js", ".mjs"):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        page = None
         if suffix in (".html", ".htm"):
             page = _Page()
-            page.feed(path.read_text(encoding="utf-8", errors="replace"))
+            page.feed(text)
+        yield path, path.relative_to(site).as_posix(), suffix, page, text
+
+
+def remote_loads(site: Path) -> list[str]:
+    """Everything in ``site`` that would make a browser fetch from another host (empty: none)."""
+    problems = []
+    for _, rel, suffix, page, text in _files(Path(site)):
+        if page is not None:
             problems += [f"{rel}: {where} {url}" for where, url in page.loads if is_remote(url)]
             for css in page.styles:
                 problems += [f"{rel}: inline style {url}" for url in _css_refs(css)
@@ -143,10 +155,8 @@ def remote_loads(site: Path) -> list[str]:
                 problems += [f"{rel}: inline script {url}"
                              for url in _unexplained_script_urls(script)]
         elif suffix == ".css":
-            css = path.read_text(encoding="utf-8", errors="replace")
-            problems += [f"{rel}: css {url}" for url in _css_refs(css) if is_remote(url)]
-        elif suffix in (".js", ".mjs"):
-            text = path.read_text(encoding="utf-8", errors="replace")
+            problems += [f"{rel}: css {url}" for url in _css_refs(text) if is_remote(url)]
+        else:
             problems += [f"{rel}: script {url}" for url in _unexplained_script_urls(text)]
     return problems
 
@@ -161,16 +171,12 @@ def broken_links(site: Path) -> list[str]:
     """Internal links, page resources and CSS references that point at no file in ``site``."""
     site = Path(site).resolve()
     problems = []
-    for path in sorted(site.rglob("*")):
-        rel = path.relative_to(site).as_posix()
-        suffix = path.suffix.lower()
-        if suffix in (".html", ".htm"):
-            page = _Page()
-            page.feed(path.read_text(encoding="utf-8", errors="replace"))
+    for path, rel, suffix, page, text in _files(site):
+        if page is not None:
             refs = [url for _, url in page.loads] + page.links
             refs += [url for css in page.styles for url in _css_refs(css)]
         elif suffix == ".css":
-            refs = _css_refs(path.read_text(encoding="utf-8", errors="replace"))
+            refs = _css_refs(text)
         else:
             continue
         for url in refs:
