@@ -94,3 +94,13 @@ def test_what_was_normalised_is_said():
     assert "one-element list of shape (1, 1)" in checks.check_neuron_output([[y]]).message
     assert "read the text '15'" in checks.check_layer_params("15").message
     assert "read" not in checks.check_neuron_output(np.float64(y)).message  # nothing to say
+
+
+def test_glorot_limit_rounded_by_hand_or_as_a_percentage_is_told_so():
+    limit = np.sqrt(6 / (300 + 100))  # 0.1225
+    assert checks.check_glorot_limit(round(limit, 3)).ok
+    rounded = checks.check_glorot_limit(0.12)
+    assert not rounded.ok and "close, but rounded to 2 decimals: give at least 3" in \
+        rounded.message, rounded
+    percent = checks.check_glorot_limit(12.25)
+    assert not percent.ok and "percentage" in percent.message, percent

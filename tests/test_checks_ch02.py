@@ -96,3 +96,24 @@ def test_a_wrong_choice_keeps_its_explanation_and_an_unknown_one_lists_the_choic
     unknown = checks.check_learning_rate_choice("explodes")
     assert not unknown.ok and "not one of the choices" in unknown.message
     assert "'diverges'" in unknown.message and "'stops moving'" in unknown.message
+
+
+def test_cross_entropy_gradient_rounded_by_hand_or_as_a_percentage_is_told_so():
+    right = 1 / (1 + np.exp(-ch02.EX_LOGIT["z"])) - ch02.EX_LOGIT["t"]  # 0.8808
+    assert checks.check_cross_entropy_gradient(round(right, 4)).ok
+    for rounded in (0.88, 0.881, "0.88"):
+        feedback = checks.check_cross_entropy_gradient(rounded)
+        assert not feedback.ok and "close, but rounded" in feedback.message, feedback
+        assert "give at least 4 decimals" in feedback.message and "Recompute" not in \
+            feedback.message
+    percent = checks.check_cross_entropy_gradient(88.08)
+    assert not percent.ok and "percentage" in percent.message, percent
+
+
+@pytest.mark.parametrize("written", ["Diverges.", "diverges!", "diverges .", "'diverges.'"])
+def test_choices_ignore_a_closing_full_stop(written):
+    feedback = checks.check_learning_rate_choice(written)
+    assert feedback.ok, feedback
+    assert "read" in feedback.message and "as 'diverges'" in feedback.message
+    wrong = checks.check_learning_rate_choice("Converges slowly.")
+    assert not wrong.ok and "too-*small*" in wrong.message

@@ -60,3 +60,20 @@ def test_counts_are_compared_exactly(near_miss):
     feedback = checks.check_dense_params(near_miss)
     assert not feedback.ok, f"{near_miss} accepted for 50,240"
     assert "exact" in feedback.message
+
+
+def test_loss_choice_reads_keras_objects_classes_and_functions_as_ex_4_3_does():
+    keras = pytest.importorskip("keras")
+    for loss in (keras.losses.CategoricalCrossentropy(), keras.losses.CategoricalCrossentropy,
+                 keras.losses.categorical_crossentropy, "keras.losses.CategoricalCrossentropy()",
+                 "CategoricalCrossentropy"):
+        feedback = checks.check_loss_choice(loss)
+        assert feedback.ok, (loss, feedback)
+        assert " object at 0x" not in feedback.message
+        # Ex. 4.3 reads the same forms the same way
+        assert checks.ch04._loss_choice(loss) == "categorical_crossentropy"
+    sparse = checks.check_loss_choice(keras.losses.SparseCategoricalCrossentropy())
+    assert not sparse.ok and "expects integer labels" in sparse.message
+    logits = checks.check_loss_choice(keras.losses.CategoricalCrossentropy(from_logits=True))
+    assert not logits.ok and "from_logits" in logits.message and "softmax" in logits.message
+    assert "not one of the choices" in checks.check_loss_choice(keras.losses.Hinge()).message

@@ -113,3 +113,40 @@ def test_max_pool_names_the_mistake():
     assert "one pixel at a time" in checks.check_max_pool(stride_one).message
     assert "Keras drops them" in checks.check_max_pool(keeps_edges).message
     assert "returned shape" in checks.check_max_pool(fixed_two).message
+
+
+def test_conv2d_valid_explains_a_square_only_version():
+    def square_only(image, kernel):  # the natural first version: one k for both axes
+        k = kernel.shape[0]
+        out = np.zeros((image.shape[0] - k + 1, image.shape[1] - k + 1))
+        for i in range(out.shape[0]):
+            for j in range(out.shape[1]):
+                out[i, j] = np.sum(image[i:i + k, j:j + k] * kernel)
+        return out
+
+    feedback = checks.check_conv2d_valid(square_only)
+    assert not feedback.ok and "kernel of shape (2, 3)" in feedback.message, feedback
+    assert "not square" in feedback.message and "kh, kw = kernel.shape" in feedback.message
+    assert "broadcast" in feedback.message  # the raw error is still shown, explained
+
+    def square_part(image, kernel):  # no error: only the kernel's square corner is used
+        k = min(kernel.shape)
+        return _conv_loops(image, kernel[:k, :k])
+
+    feedback = checks.check_conv2d_valid(square_part)
+    assert not feedback.ok and "one kernel size for both axes" in feedback.message, feedback
+
+
+def test_conv2d_valid_and_max_pool_explain_an_integer_output():
+    def integer_output(image, kernel):
+        return _conv_loops(image, kernel).astype(int)
+
+    feedback = checks.check_conv2d_valid(integer_output)
+    assert not feedback.ok and "dtype int64" in feedback.message, feedback
+    assert "floats" in feedback.message
+
+    def integer_pool(fmap, size):
+        return _pool_loops(fmap, size).astype(int)
+
+    feedback = checks.check_max_pool(integer_pool)
+    assert not feedback.ok and "dtype int64" in feedback.message, feedback

@@ -76,3 +76,22 @@ def test_rnn_step_names_the_mistake():
     for fn, words in cases:
         feedback = checks.check_rnn_step(fn)
         assert not feedback.ok and words in feedback.message, (words, feedback)
+
+
+def test_embedding_params_read_spaced_thousands_and_name_the_padding_row():
+    for written in ("320 000", "320,000", "320_000", 320_000):
+        assert checks.check_embedding_params(written).ok, written
+    n, d = ch07.EX_EMBEDDING["input_dim"], ch07.EX_EMBEDDING["output_dim"]
+    padding_row = checks.check_embedding_params((n + 1) * d)
+    assert not padding_row.ok and "padding" in padding_row.message, padding_row
+    assert "already one of the input_dim rows" in padding_row.message
+    bias = checks.check_embedding_params(n * d + n)
+    assert not bias.ok and "no bias" in bias.message and "padding" not in bias.message
+
+
+def test_padded_shows_a_wrong_answer_as_rows_with_its_shape():
+    wrong = [[0, 4, 12, 7], [3, 8, 15, 6], [0, 0, 0, 6]]
+    feedback = checks.check_padded(wrong)
+    assert not feedback.ok
+    assert "[[0, 4, 12, 7], [3, 8, 15, 6], [0, 0, 0, 6]] (shape (3, 4))" in feedback.message, \
+        feedback

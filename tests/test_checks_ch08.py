@@ -74,3 +74,39 @@ def test_conv_params_match_keras():
     assert "sequence length" in checks.check_conv_branch_params(n * d * f + f).message
     assert "64 embedding dimensions" in checks.check_conv_branch_params(k * f + f).message
     assert not checks.check_conv_branch_params(None).attempted
+
+
+@pytest.mark.parametrize("digit", list("0123456789"))
+def test_particle_tests_every_digit(digit):
+    assert digit in ch08.EX_PARTICLE_WORDS
+
+    def wrong_on(word):  # right everywhere except on this one digit
+        right = _right_particle(word)
+        if word[-1] == digit:
+            return "를" if right == "을" else "을"
+        return right
+
+    feedback = checks.check_particle(wrong_on)
+    assert not feedback.ok, feedback
+    reading = "영일이삼사오육칠팔구"[int(digit)]
+    assert f"the digit {digit} is read {reading}" in feedback.message, feedback
+
+
+def test_entity_f1_averaged_per_sentence_is_named():
+    per_sentence = [korean.entity_scores([t], [p])["all"]["f1"]
+                    for t, p in zip(ch08.EX_F1["true"], ch08.EX_F1["pred"], strict=True)]
+    mean = sum(per_sentence) / len(per_sentence)
+    for answer in (mean, round(mean, 3)):
+        feedback = checks.check_entity_f1(answer)
+        assert not feedback.ok and "mean of the sentences' own F1 scores" in feedback.message
+        assert "all sentences together" in feedback.message
+
+
+def test_entity_f1_rounded_fraction_and_percentage():
+    assert checks.check_entity_f1("4/7").ok
+    assert checks.check_entity_f1(4 / 7).ok
+    rounded = checks.check_entity_f1(0.57)
+    assert not rounded.ok and "close, but rounded to 2 decimals: give at least 3" in \
+        rounded.message, rounded
+    percent = checks.check_entity_f1(57.14)
+    assert not percent.ok and "percentage" in percent.message, percent

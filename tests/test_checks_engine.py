@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from helpers import checks
-from helpers.checks import EX_NEURON
+from helpers.checks import EX_NEURON, engine
 
 
 def _neuron():
@@ -146,3 +146,81 @@ def test_every_public_check_wears_the_exercise_decorator_and_logs_its_call(tmp_p
     assert feedback.event
     [line] = [json.loads(line) for line in log.read_text().splitlines()]
     assert (line["chapter"], line["check"]) == ("07", "check_padded")
+
+
+def test_a_number_solved_by_hand_and_rounded_too_far_is_told_so():
+    f1 = 4 / 7  # atol 1e-3: three decimals are enough
+    for rounded in (0.57, "0.57", 0.5):
+        feedback = checks.check_value(rounded, f1, "answer", atol=1e-3)
+        assert not feedback.ok and "close, but rounded to" in feedback.message, feedback
+        assert "give at least 3 decimals" in feedback.message and "Recompute" not in \
+            feedback.message
+    assert checks.check_value(0.571, f1, "answer", atol=1e-3).ok
+    assert "rounded to 2 decimals" in checks.check_value(0.57, f1, "a", atol=1e-3).message
+    # a tighter tolerance asks for more decimals, and they pass
+    tight = checks.check_value(0.881, 0.880797, "answer", atol=1e-4)
+    assert "rounded to 3 decimals: give at least 4 decimals" in tight.message, tight
+    assert checks.check_value(0.8808, 0.880797, "answer", atol=1e-4).ok
+    # truncated rather than rounded is close too; a different number is not
+    assert "close" in checks.check_value(0.12, 0.1279, "answer", atol=1e-3).message
+    assert "Recompute" in checks.check_value(0.58, f1, "answer", atol=1e-3).message
+    # counts are exact: no decimals to add
+    assert "close, but rounded" not in checks.check_value(320_001, 320_000, "n").message
+
+
+def test_a_fraction_written_as_text_is_accepted():
+    for written in ("4/7", " 4 / 7 ", "'4/7'", 4 / 7):
+        feedback = checks.check_value(written, 4 / 7, "answer_f1", atol=1e-3)
+        assert feedback.ok, (written, feedback)
+    assert "read the text '4/7' as the number 0.5714" in \
+        checks.check_value("4/7", 4 / 7, "answer_f1", atol=1e-3).message
+    assert "should be a number" in checks.check_value("4/0", 4 / 7, "a").message
+
+
+def test_a_percentage_gets_its_own_hint():
+    for percent in (57.14, 57.1, "57.14", 57):
+        feedback = checks.check_value(percent, 4 / 7, "answer_f1", atol=1e-3)
+        assert not feedback.ok and "looks like a percentage" in feedback.message, feedback
+    assert "percentage" in checks.check_value(-12.25, -0.1225, "g", atol=1e-3).message
+    assert "percentage" not in checks.check_value(3.0, 0.5, "g", atol=1e-3).message
+    assert "percentage" not in checks.check_value(5700, 57, "n").message
+
+
+def test_thousands_written_with_spaces_are_read():
+    for written in ("320 000", "320\u00a0000", "320\u202f000", "1 320 000.5", "320,000"):
+        value = float(written.replace(",", "").replace("\u00a0", "").replace("\u202f", "")
+                      .replace(" ", ""))
+        feedback = checks.check_value(written, value, "n")
+        assert feedback.ok, (written, feedback)
+    assert not checks.check_value("32 0000", 320_000, "n").ok  # not a thousands grouping
+
+
+def test_a_2d_answer_is_shown_with_its_rows_and_shape():
+    right = np.array([[1, 2, 3], [4, 5, 6]])
+    feedback = checks.check_value([[1, 2, 3], [4, 5, 7]], right, "grid")
+    assert "[[1, 2, 3], [4, 5, 7]] (shape (2, 3))" in feedback.message, feedback
+    assert "= [1, 2]" in checks.check_value([1, 2], np.array([1, 3]), "v").message
+
+
+def test_choices_ignore_a_closing_full_stop():
+    choices = ["diverges", "converges slowly", "Dense(1, sigmoid)"]
+    for written in ("Diverges.", "diverges!", "'diverges.'", "diverges .", "\"Diverges\"."):
+        assert engine.match_choice(written, choices) == "diverges", written
+    assert engine.match_choice("Dense(1, sigmoid).", choices) == "Dense(1, sigmoid)"
+    assert engine.match_choice(".", choices) is None
+
+
+def test_read_loss_reads_names_objects_classes_and_functions():
+    keras = pytest.importorskip("keras")
+    cce = ("categorical_crossentropy", False)
+    for loss in ("categorical_crossentropy", "keras.losses.CategoricalCrossentropy()",
+                 "tf.keras.losses.CategoricalCrossentropy", keras.losses.CategoricalCrossentropy(),
+                 keras.losses.CategoricalCrossentropy, keras.losses.categorical_crossentropy):
+        assert engine.read_loss(loss) == cce, loss
+    assert engine.read_loss(keras.losses.BinaryCrossentropy(from_logits=True)) == \
+        ("binary_crossentropy", True)
+    assert engine.read_loss("BinaryCrossentropy(from_logits=True)") == \
+        ("binary_crossentropy", True)
+    assert engine.read_loss(keras.losses.MeanSquaredError()) == ("mse", False)
+    for other in ("hinge", 3, None, keras.losses.Hinge(), lambda y, p: 0):
+        assert engine.read_loss(other) is None, other

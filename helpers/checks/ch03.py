@@ -6,7 +6,15 @@ from typing import Any
 
 import numpy as np
 
-from helpers.checks.engine import Feedback, call_learner, check_choice, check_value, exercise
+from helpers.checks.engine import (
+    Feedback,
+    call_learner,
+    check_choice,
+    check_value,
+    exercise,
+    match_choice,
+    read_loss,
+)
 
 __all__ = ["check_dense_params", "check_predict_digits", "check_loss_choice"]
 
@@ -54,15 +62,30 @@ def check_predict_digits(predict_digits: Any, model: Any, images: np.ndarray) ->
     return Feedback(True, f"`{name}` gives the model's class for all {len(want)} images.")
 
 
+_LOSS_EXPLANATIONS = {
+    "categorical_crossentropy": "One-hot labels go with categorical_crossentropy; integer "
+                                "labels with sparse_categorical_crossentropy. Same loss value.",
+    "sparse_categorical_crossentropy": "the sparse version expects integer labels such as 7; "
+                                       "with one-hot vectors, use categorical_crossentropy.",
+    "binary_crossentropy": "binary cross-entropy is for one sigmoid output (two classes) or "
+                           "independent yes/no labels, not one-of-ten classes.",
+    "mse": "mean squared error is for regression; for classes, use a cross-entropy.",
+}
+
+
 @exercise("03")
 def check_loss_choice(answer: Any) -> Feedback:
-    """Ex. 3.3: the loss for one-hot labels and a softmax output."""
-    return check_choice(answer, "categorical_crossentropy", "answer_loss", {
-        "categorical_crossentropy": "One-hot labels go with categorical_crossentropy; integer "
-                                    "labels with sparse_categorical_crossentropy. Same loss value.",
-        "sparse_categorical_crossentropy": "the sparse version expects integer labels such as 7; "
-                                           "with one-hot vectors, use categorical_crossentropy.",
-        "binary_crossentropy": "binary cross-entropy is for one sigmoid output (two classes) or "
-                               "independent yes/no labels, not one-of-ten classes.",
-        "mse": "mean squared error is for regression; for classes, use a cross-entropy.",
-    })
+    """Ex. 3.3: the loss for one-hot labels and a softmax output.
+
+    The loss may be its name or Keras' own object, class or function
+    (``keras.losses.CategoricalCrossentropy()``), read as in Ex. 4.3.
+    """
+    read = read_loss(answer)
+    if read is not None and (not isinstance(answer, str)
+                             or match_choice(answer, list(_LOSS_EXPLANATIONS)) is None):
+        answer = read[0]  # the name: the feedback shows no object's repr
+    if read is not None and read[1]:
+        return Feedback(False, f"`answer_loss` = {read[0]} with from_logits=True: that is for a "
+                               "last layer without an activation. This model ends in a softmax, "
+                               "which already gives probabilities: leave from_logits=False.")
+    return check_choice(answer, "categorical_crossentropy", "answer_loss", _LOSS_EXPLANATIONS)

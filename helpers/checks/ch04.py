@@ -16,6 +16,7 @@ from helpers.checks.engine import (
     exercise,
     is_placeholder,
     match_choice,
+    read_loss,
 )
 
 __all__ = ["check_multi_hot_memory", "check_multi_hot", "check_binary_output"]
@@ -114,22 +115,12 @@ def _layer_choice(answer: Any) -> Any:
 
 
 def _loss_choice(loss: Any) -> Any:
-    """A Keras loss (object, function or text) as one of ``_LOSSES``, if it is one."""
-    if callable(loss) and hasattr(loss, "get_config"):
-        config = loss.get_config()
-        name, logits = str(config.get("name", "")), bool(config.get("from_logits", False))
-    elif callable(loss) and hasattr(loss, "__name__"):
-        name, logits = loss.__name__, False
-    elif isinstance(loss, str):
-        name, logits = loss, bool(re.search(r"from_logits\s*=\s*true", loss, re.IGNORECASE))
-    else:
+    """A Keras loss (object, class, function or text) as one of ``_LOSSES``, if it is one."""
+    read = read_loss(loss)
+    if read is None:
         return loss
-    key = re.sub(r"[^a-z]", "", re.sub(r"\(.*", "", name.strip().strip("\"'`")).lower())
-    key = key.removeprefix("keraslosses").removeprefix("losses")
-    table = {"binarycrossentropy": _BCE_LOGITS if logits else _BCE,
-             "sparsecategoricalcrossentropy": _SPARSE, "categoricalcrossentropy": _CCE,
-             "mse": _MSE, "meansquarederror": _MSE}
-    return table.get(key, loss)
+    name, logits = read
+    return _BCE_LOGITS if name == _BCE and logits else name
 
 
 @exercise("04", answer="answer_output")

@@ -55,6 +55,7 @@ def check_conv_params(answer: Any) -> Feedback:
 
 def _compare(name: str, call: str, got: Any, want: np.ndarray,
              hints: dict[str, np.ndarray]) -> Feedback | None:
+    dtype = np.asarray(got).dtype
     got = np.asarray(got, dtype=float)
     if got.shape != want.shape:
         return Feedback(False, f"{call} returned shape {got.shape}; expected {want.shape}.")
@@ -63,9 +64,25 @@ def _compare(name: str, call: str, got: Any, want: np.ndarray,
     for message, wrong in hints.items():
         if wrong.shape == got.shape and np.allclose(got, wrong, atol=1e-6):
             return Feedback(False, f"{call}: {message}")
+    if np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.bool_):
+        return Feedback(False, f"{call} returned whole numbers (dtype {dtype}): an integer "
+                               "array drops the fraction of every value stored in it. Create "
+                               "the output as floats, e.g. np.zeros(shape) (float64 unless you "
+                               "pass dtype=int).")
     i, j = np.argwhere(~np.isclose(got, want, atol=1e-6))[0]
     return Feedback(False, f"{call}: output[{i}, {j}] is {got[i, j]:.6g}, expected "
                            f"{want[i, j]:.6g}.")
+
+
+def _explain_conv(err: Exception, call: str, kernel_shape: tuple[int, ...]) -> str:
+    """The learner's conv2d_valid raised: a broadcast error on a non-square kernel means a
+    window of the wrong shape, in practice a square-only implementation."""
+    kh, kw = kernel_shape
+    if isinstance(err, ValueError) and "broadcast" in str(err) and kh != kw:
+        return (f"{call} raised ValueError: the window and the kernel have different shapes "
+                f"({err}). The kernel is {kh}x{kw}, not square: take kh, kw = kernel.shape and "
+                "use the window image[i:i+kh, j:j+kw].")
+    return f"{call} raised {type(err).__name__}: {err}"
 
 
 @exercise("06")
@@ -80,12 +97,19 @@ def check_conv2d_valid(conv2d_valid: Any) -> Feedback:
     for image, kernel in cases:
         call = f"`{name}(image of shape {image.shape}, kernel of shape {kernel.shape})`"
         got, problem = call_learner(conv2d_valid, name, image.copy(), kernel.copy(),
-                                     explain=lambda err, call=call: (
-                                         f"{call} raised {type(err).__name__}: {err}"))
+                                     explain=lambda err, call=call, kernel=kernel: _explain_conv(
+                                         err, call, kernel.shape))
         if problem is not None:
             return problem
         want = reference.cross_correlate(image, kernel)
         got_shape = np.shape(got)
+        kh, kw = kernel.shape
+        square = {(image.shape[0] - k + 1, image.shape[1] - k + 1) for k in (kh, kw)}
+        if kh != kw and got_shape in square:
+            return Feedback(False, f"{call} returned shape {got_shape}: it uses one kernel size "
+                                   "for both axes. Take kh, kw = kernel.shape, slide over "
+                                   "h - kh + 1 rows and w - kw + 1 columns, and multiply "
+                                   "image[i:i+kh, j:j+kw] by the kernel.")
         if got_shape == image.shape:
             return Feedback(False, f"{call} returned the input's shape {got_shape}: 'valid' "
                                    "keeps only the positions where the whole kernel fits, "

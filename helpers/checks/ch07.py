@@ -51,8 +51,11 @@ def check_embedding_params(answer: Any) -> Feedback:
     """Ex. 7.2: parameters of ``Embedding(input_dim=5000, output_dim=64)`` on sequences of 200."""
     n, d, maxlen = (EX_EMBEDDING[key] for key in ("input_dim", "output_dim", "maxlen"))
     return check_value(answer, n * d, "answer_embedding_params", hints={
+        "one row too many: index 0, the padding, is already one of the input_dim rows "
+        "(num_words counts it too), and an Embedding has no bias to add.":
+            lambda v: v == n * d + d,
         "an Embedding has no bias: it only looks rows up in its weight matrix.":
-            lambda v: v in (n * d + d, n * d + n),
+            lambda v: v == n * d + n,
         "the sequence length does not matter: the same table serves every position.":
             lambda v: v in (maxlen * d, n * d * maxlen, maxlen * n),
         "one row of 64 numbers per word of the vocabulary: multiply, don't add.":

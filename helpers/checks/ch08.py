@@ -16,9 +16,11 @@ __all__ = ["EX_PARTICLE_WORDS", "EX_F1", "EX_CONV", "check_particle", "check_ent
            "check_conv_branch_params"]
 
 # Words with and without a final consonant (받침), including ㄹ, doubled and rare finals,
-# and a digit (read in Korean: 3 = 삼, so 3을).
+# and all ten digits, read in Korean (3 = 삼, so 3을; 2 = 이, so 2를), alone and ending a word.
+_DIGIT_READINGS = dict(zip("0123456789", "영일이삼사오육칠팔구", strict=True))
 EX_PARTICLE_WORDS = ("사랑", "친구", "서울", "학교", "밥", "여자친구", "닭", "커피", "책",
-                     "노래", "고양이", "꽃", "영화", "값", "힣", "가", "3", "2")
+                     "노래", "고양이", "꽃", "영화", "값", "힣", "가", *_DIGIT_READINGS,
+                     "버스7", "방5")
 
 # 2 sentences, tags per character. True entities: 4; predicted: 3; exactly right: 2.
 EX_F1 = {
@@ -57,8 +59,12 @@ def check_particle(object_particle: Any) -> Feedback:
         if 0 <= code < 11172:
             why = (f"({word[-1]!r} is U+AC00 + {code}; {code} % 28 = {code % 28}, and 0 means "
                    "no final consonant)")
+        elif word[-1] in _DIGIT_READINGS:
+            reading = _DIGIT_READINGS[word[-1]]
+            ends = "a consonant" if has_final_consonant(reading) else "a vowel"
+            why = f"(the digit {word[-1]} is read {reading} in Korean, which ends in {ends})"
         else:
-            why = "(a digit is read in Korean: 2 = 이 ends in a vowel, 3 = 삼 in a consonant)"
+            why = "(only Hangul syllables and digits have a Korean ending sound)"
         return Feedback(False, f"`{name}({word!r})` returned {got!r}, expected {want!r} {why}.")
     return Feedback(True, f"`{name}` picks 을/를 correctly for all {len(EX_PARTICLE_WORDS)} "
                           "test words, digits included.")
@@ -75,6 +81,8 @@ def check_entity_f1(answer: Any) -> Feedback:
     tag_recall = sum(t == p for t, p in entity_chars) / len(entity_chars)
     close = lambda target: (lambda v: abs(float(v) - target) < 1e-3)  # noqa: E731
     n_true = sum(len(bio_spans(t)) for t in EX_F1["true"])
+    per_sentence = [entity_scores([t], [p])["all"]["f1"]
+                    for t, p in zip(EX_F1["true"], EX_F1["pred"], strict=True)]
     return check_value(answer, scores["f1"], name, atol=1e-3, hints={
         f"that is the share of characters tagged right ({char_accuracy:.3f}): entity F1 "
         "counts whole entities, and the many 'O' characters do not count at all.":
@@ -83,14 +91,35 @@ def check_entity_f1(answer: Any) -> Feedback:
         "recall and combines the two as 2PR / (P + R).": close(scores["precision"]),
         "that is the recall (right entities / true entities); F1 combines it with the "
         "precision as 2PR / (P + R).": close(scores["recall"]),
-        "that is the plain mean of precision and recall; F1 is their harmonic mean, "
-        "2PR / (P + R).": close((scores["precision"] + scores["recall"]) / 2),
+        **_mean_hint(scores, per_sentence),
         f"that counts 서 as if it were 서울: an entity counts only if its type, start and end "
         f"all match, so the predicted 서 is wrong. There are {n_true} true entities.":
             close(2 * 1.0 * 0.75 / 1.75),
         "that is the share of entity characters tagged right; entity F1 counts whole entities.":
             close(tag_recall),
     })
+
+
+def _mean_hint(scores: dict[str, float], per_sentence: list[float]) -> dict[str, Any]:
+    """The hints for two means that are not the F1: of the sentences' F1 scores, and of
+    precision and recall (on this example both are 7/12, so one message names both)."""
+    sentences = sum(per_sentence) / len(per_sentence)
+    plain = (scores["precision"] + scores["recall"]) / 2
+    by_sentence = ("that is the mean of the sentences' own F1 scores: entity F1 counts the "
+                   "entities of all sentences together, then takes P and R over the whole set, "
+                   "F1 = 2PR / (P + R).")
+    by_mean = ("that is the plain mean of precision and recall; F1 is their harmonic mean, "
+               "2PR / (P + R).")
+
+    def close(target: float) -> Any:
+        return lambda v: abs(float(v) - target) < 1e-3
+
+    if abs(sentences - plain) < 1e-3:
+        both = ("that is the mean of the sentences' own F1 scores (here also the plain mean of "
+                "precision and recall): count the entities of all sentences together, take P "
+                "and R over the whole set, then their harmonic mean, F1 = 2PR / (P + R).")
+        return {both: close(plain)}
+    return {by_sentence: close(sentences), by_mean: close(plain)}
 
 
 @exercise("08")

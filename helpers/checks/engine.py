@@ -5,7 +5,7 @@
   answer left as ``None`` or ``...``, and one line in the learner's progress log;
 - :func:`check_value`, :func:`check_choice`, :func:`check_function`: the common kinds;
 - :func:`call_learner`, :func:`is_placeholder`, :func:`not_attempted`,
-  :func:`match_choice` and :data:`TEST_INPUTS`, to write a new kind.
+  :func:`match_choice`, :func:`read_loss` and :data:`TEST_INPUTS`, to write a new kind.
 
 Every check returns a :class:`Feedback`: it shows as one line in the notebook
 (``[ok] ...`` or ``[try again] ...``) and says *what* is wrong - which input
@@ -28,7 +28,7 @@ import numpy as np
 
 __all__ = ["Feedback", "SolutionError", "check_function", "check_value", "check_choice", "confirm",
            "exercise", "CHECKS_BY_CHAPTER", "call_learner", "is_placeholder", "not_attempted",
-           "match_choice", "TEST_INPUTS"]
+           "match_choice", "read_loss", "TEST_INPUTS"]
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,10 @@ def check_function(
 
 
 def _show(values: np.ndarray) -> str:
-    """A number (or array) the way a teacher writes it: 15, 50240, 0.475, 1.2e-05."""
+    """A number (or array) the way a teacher writes it: 15, 50240, 0.475, 1.2e-05.
+
+    An array keeps its rows: ``[[0, 4], [9, 3]]``, not a flat list.
+    """
 
     def one(v: float) -> str:
         if not np.isfinite(v):
@@ -194,10 +197,12 @@ def _show(values: np.ndarray) -> str:
 
     if values.ndim == 0:
         return one(float(values))
-    return "[" + ", ".join(one(float(v)) for v in values.ravel()) + "]"
+    return "[" + ", ".join(_show(row) for row in values) + "]"
 
 
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+# 320,000 or 320 000 (a space, also a no-break or thin one, as the thousands separator).
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:(?:,\d{3})+|(?:[ \u00a0\u202f]\d{3})+)(\.\d*)?")
+_FRACTION = re.compile(r"([+-]?\d+(?:\.\d*)?)\s*/\s*(\d+(?:\.\d*)?)")
 
 
 def _as_numbers(answer: Any, name: str) -> tuple[np.ndarray | None, str, Feedback | None]:
@@ -213,10 +218,14 @@ def _as_numbers(answer: Any, name: str) -> tuple[np.ndarray | None, str, Feedbac
         text = answer.strip().strip("'\"`").strip()
         cleaned = text.replace("_", "")
         if _THOUSANDS.fullmatch(cleaned):
-            cleaned = cleaned.replace(",", "")
+            cleaned = re.sub(r"[, \u00a0\u202f]", "", cleaned)
+        fraction = _FRACTION.fullmatch(cleaned)
         try:
-            value = float(cleaned)
-        except ValueError:
+            if fraction:  # "4/7", as worked out by hand
+                value = float(fraction[1]) / float(fraction[2])
+            else:
+                value = float(cleaned)
+        except (ValueError, ZeroDivisionError):
             return None, "", Feedback(False, f"`{name}` should be a number, got the text "
                                              f"{answer!r}.")
         note = f"read the text {answer!r} as the number {_show(np.asarray(value))}"
@@ -241,15 +250,17 @@ def check_value(
 
     Accepted as a teacher would: NumPy scalars, tensors, one-element arrays or
     lists for a single number (``np.array([0.475])``, ``[[0.475]]``), an array
-    of the right size with extra length-1 axes, a number written as text. The
-    feedback says how the answer was read when it had to be reshaped.
+    of the right size with extra length-1 axes, a number written as text ("320,000",
+    "320 000", "4/7"). The feedback says how the answer was read when it had to be reshaped.
 
     Integer ``expected`` values (counts: parameters, samples) are compared
     *exactly* and shown as integers; pass ``exact=False`` to allow a tolerance.
     Floats are compared with ``atol`` and ``rtol``.
 
     ``hints`` maps a message to a test on the answer, to recognise common
-    mistakes (a sign error, a missing factor) and say which one it is.
+    mistakes (a sign error, a missing factor) and say which one it is. A float answer that
+    is the right one rounded too far ("0.57" for 4/7), or that right one as a percentage
+    ("57.14"), is told so.
     """
     if is_placeholder(answer):
         return not_attempted(name)
@@ -275,7 +286,7 @@ def check_value(
         else:
             return Feedback(False, f"`{name}` has shape {got.shape}, expected {want.shape}.")
     said = f" ({note})" if note else ""
-    shown = _show(got)
+    shown = _show(got) + (f" (shape {got.shape})" if got.ndim >= 2 else "")
     if exact:
         right = bool(np.array_equal(got, want))
     else:
@@ -285,15 +296,41 @@ def check_value(
     for message, test in (hints or {}).items():
         if test(got):
             return Feedback(False, f"`{name}` = {shown}{said}: {message}")
+    if not exact and want.size == 1:
+        why = _rounding_or_percentage(float(got.ravel()[0]), float(want.ravel()[0]), atol, rtol)
+        if why:
+            return Feedback(False, f"`{name}` = {shown}{said}: {why}")
     close = exact and bool(np.allclose(got, want, rtol=1e-3, atol=0))
     why = (" It is close, but a count has to be exact." if close else
            " Recompute it step by step from the cells above.")
     return Feedback(False, f"`{name}` = {shown}{said} is not right yet.{why}")
 
 
+def _rounding_or_percentage(got: float, want: float, atol: float, rtol: float) -> str:
+    """What to say about a number solved by hand that is right but rounded too far, or
+    given as a percentage; '' for anything else."""
+    tolerance = atol + rtol * abs(want)
+    needed = next((d for d in range(16) if 0.5 * 10.0 ** -d <= tolerance), 16)
+    for decimals in range(1, needed):
+        scale = 10.0 ** decimals
+        cut = np.trunc(want * scale) / scale
+        if any(np.isclose(got, v, rtol=0, atol=1e-9) for v in (round(want, decimals), cut)):
+            places = "decimal" if decimals == 1 else "decimals"
+            return (f"close, but rounded to {decimals} {places}: give at least {needed} "
+                    "decimals, or let Python compute it (3/8 rather than 0.38).")
+    if 0 < abs(want) <= 1 < abs(got) <= 100 and abs(got / 100 - want) <= 0.005:
+        return ("that looks like a percentage: give the plain number, as a fraction of 1 "
+                "(a quarter is 0.25, not 25).")
+    return ""
+
+
 def _choice_key(text: str, spaces: bool = True) -> str:
-    """Case, surrounding spaces and quotes, and repeated spaces do not matter."""
+    """Case, surrounding spaces and quotes, repeated spaces and a sentence's closing
+    punctuation ("Diverges.") do not matter."""
     text = text.strip()
+    while len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"`":
+        text = text[1:-1].strip()
+    text = text.rstrip(".!?,;: ").strip()
     while len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"`":
         text = text[1:-1].strip()
     text = " ".join(text.split()) if spaces else "".join(text.split())
@@ -317,6 +354,40 @@ def match_choice(answer: Any, choices: Sequence[Any]) -> Any:
     return None
 
 
+_LOSS_NAMES = {"binarycrossentropy": "binary_crossentropy",
+               "categoricalcrossentropy": "categorical_crossentropy",
+               "sparsecategoricalcrossentropy": "sparse_categorical_crossentropy",
+               "mse": "mse", "meansquarederror": "mse"}
+
+
+def read_loss(loss: Any) -> tuple[str, bool] | None:
+    """A Keras loss as ``(name, from_logits)``, e.g. ``("categorical_crossentropy", False)``.
+
+    The loss may be given as text (``"categorical_crossentropy"``,
+    ``"keras.losses.CategoricalCrossentropy()"``), as an instance
+    (``keras.losses.CategoricalCrossentropy()``), its class, or a function
+    (``keras.losses.categorical_crossentropy``). ``None`` when it is none of the losses
+    the exercises ask about.
+    """
+    if isinstance(loss, str):
+        name = loss
+        logits = bool(re.search(r"from_logits\s*=\s*true", loss, re.IGNORECASE))
+    elif isinstance(loss, type) or (callable(loss) and not hasattr(loss, "get_config")):
+        name, logits = getattr(loss, "__name__", ""), False
+    elif callable(loss):
+        try:
+            config = loss.get_config()
+        except Exception:  # a learner's object: not a Keras loss
+            return None
+        name, logits = str(config.get("name", "")), bool(config.get("from_logits", False))
+    else:
+        return None
+    key = re.sub(r"[^a-z]", "", re.sub(r"\(.*", "", name.strip().strip("\"'`")).lower())
+    key = key.removeprefix("tf").removeprefix("keras").removeprefix("losses")
+    found = _LOSS_NAMES.get(key)
+    return None if found is None else (found, logits)
+
+
 def check_choice(
     answer: Any, correct: Any, name: str, explanations: dict[Any, str]
 ) -> Feedback:
@@ -324,8 +395,9 @@ def check_choice(
 
     ``correct`` is the right choice, or a tuple/list/set of choices that are all
     right (their explanations say what each one costs). Text answers are
-    matched regardless of case, surrounding spaces and quotes, and the feedback
-    says how the answer was read when it was not written exactly as a choice.
+    matched regardless of case, surrounding spaces and quotes and closing punctuation
+    ("Diverges."), and the feedback says how the answer was read when it was not written
+    exactly as a choice.
     """
     if is_placeholder(answer):
         return not_attempted(name)
