@@ -44,8 +44,15 @@ REQUIREMENTS = "requirements.txt"
 DEV_REQUIREMENTS = "requirements-dev.txt"
 # `course.py lock`: one universal resolution (every platform in WHEEL_PLATFORMS) for the
 # tested Python, with the hash of every file, as `pip install --require-hashes` wants.
-LOCK_OPTIONS = ("--universal", "--generate-hashes", "--python-version", "3.11", "--quiet",
-                "--custom-compile-command", "python3 course.py lock")
+LOCK_OPTIONS = (
+    "--universal",
+    "--generate-hashes",
+    "--python-version",
+    "3.11",
+    "--quiet",
+    "--custom-compile-command",
+    "python3 course.py lock",
+)
 # What every process the course starts (a JupyterLab kernel, a test, a benchmark run)
 # inherits: stable set and dict order, and no TensorFlow C++ log lines in the outputs.
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -59,20 +66,31 @@ WHEEL_PLATFORMS = {
     ("Windows", "AMD64"): "Windows on x86-64",
     ("Darwin", "arm64"): "macOS on Apple silicon",
 }
-WORKS = ("Linux (x86-64 or ARM64), Windows (x86-64) and macOS on Apple silicon (M1 or "
-         "later), with a 64-bit Python 3.10 to 3.13 (3.11 is the tested one)")
-INSTEAD = ("What to do instead: run the course on a machine that is one of those (a lab "
-           "computer, or a Linux virtual machine or server), or on a hosted notebook service "
-           "that runs Linux (such as Google Colab or Kaggle): upload this folder and run "
-           "`pip install -r requirements.txt -e .` in a notebook cell there.")
+WORKS = (
+    "Linux (x86-64 or ARM64), Windows (x86-64) and macOS on Apple silicon (M1 or "
+    "later), with a 64-bit Python 3.10 to 3.13 (3.11 is the tested one)"
+)
+INSTEAD = (
+    "What to do instead: run the course on a machine that is one of those (a lab "
+    "computer, or a Linux virtual machine or server), or on a hosted notebook service "
+    "that runs Linux (such as Google Colab or Kaggle): upload this folder and run "
+    "`pip install -r requirements.txt -e .` in a notebook cell there."
+)
 # Commands that need the maintainers' packages (requirements-dev.txt) too.
 DEV_COMMANDS = ("test", "lock")
-BENCH_COMMANDS = {"bench": "bench.run", "margins": "bench.margins", "perturb": "bench.perturb",
-                  "breakage": "bench.breakage", "variants": "bench.variants"}
+BENCH_COMMANDS = {
+    "bench": "bench.run",
+    "margins": "bench.margins",
+    "perturb": "bench.perturb",
+    "breakage": "bench.breakage",
+    "variants": "bench.variants",
+}
 # Commands that need packages a learner's set-up does not install: the module that runs
 # them, and the optional requirements file installed into .venv the first time.
-EXTRA_COMMANDS = {"classroom": ("classroom.cli", "requirements-classroom.txt"),
-                  "site": ("website.build", "requirements-site.txt")}
+EXTRA_COMMANDS = {
+    "classroom": ("classroom.cli", "requirements-classroom.txt"),
+    "site": ("website.build", "requirements-site.txt"),
+}
 # Commands that need nothing beyond the learner's set-up.
 PLAIN_COMMANDS = {"progress": "helpers.progress"}
 
@@ -94,39 +112,59 @@ def platform_problem(
     bits = bits or struct.calcsize("P") * 8
     python = ".".join(map(str, version))
     if system == "Darwin" and machine == "x86_64":
-        where = ("macOS on an Intel processor (x86_64). If this Mac has an Apple chip (M1 or "
-                 "later), this Python is an Intel build running under Rosetta: install the "
-                 "arm64 Python 3.11 from python.org (or Homebrew's in /opt/homebrew) and run "
-                 "course.py with it.")
+        where = (
+            "macOS on an Intel processor (x86_64). If this Mac has an Apple chip (M1 or "
+            "later), this Python is an Intel build running under Rosetta: install the "
+            "arm64 Python 3.11 from python.org (or Homebrew's in /opt/homebrew) and run "
+            "course.py with it."
+        )
     elif bits != 64:
-        where = (f"a {bits}-bit Python. If the computer itself is 64-bit, install the 64-bit "
-                 "Python 3.11 and run course.py with it.")
+        where = (
+            f"a {bits}-bit Python. If the computer itself is 64-bit, install the 64-bit "
+            "Python 3.11 and run course.py with it."
+        )
     elif (system, machine) not in WHEEL_PLATFORMS:
         where = f"{system or 'this system'} on {machine or 'this processor'}."
     elif not (SUPPORTED[0] <= version <= SUPPORTED[1]):
-        return (f"This course needs Python 3.11 (3.10 to 3.13 work); this is {python}. "
-                "Install Python 3.11 and run `python3.11 course.py ...` (Windows: "
-                "`py -3.11 course.py ...`), or use the conda route in the README, which "
-                "brings its own Python 3.11.")
+        return (
+            f"This course needs Python 3.11 (3.10 to 3.13 work); this is {python}. "
+            "Install Python 3.11 and run `python3.11 course.py ...` (Windows: "
+            "`py -3.11 course.py ...`), or use the conda route in the README, which "
+            "brings its own Python 3.11."
+        )
     else:
         return None
-    return (f"This course cannot be installed on this machine: TensorFlow 2.21, which every "
-            f"chapter uses, has no package for {where} It works on {WORKS}. {INSTEAD} "
-            "(To try anyway, set COURSE_IGNORE_PLATFORM=1.)")
+    return (
+        f"This course cannot be installed on this machine: TensorFlow 2.21, which every "
+        f"chapter uses, has no package for {where} It works on {WORKS}. {INSTEAD} "
+        "(To try anyway, set COURSE_IGNORE_PLATFORM=1.)"
+    )
 
 
 def _pip_advice(output: str) -> str:
     """What the end of pip's output means for the learner."""
     text = output.lower()
-    network = ("connection", "timed out", "name resolution", "proxy", "ssl", "certificate",
-               "network is unreachable", "max retries")
+    network = (
+        "connection",
+        "timed out",
+        "name resolution",
+        "proxy",
+        "ssl",
+        "certificate",
+        "network is unreachable",
+        "max retries",
+    )
     if any(word in text for word in network):
-        return ("pip could not reach the package index: check the network connection to PyPI "
-                "(or your proxy settings) and run the same command again.")
+        return (
+            "pip could not reach the package index: check the network connection to PyPI "
+            "(or your proxy settings) and run the same command again."
+        )
     if "no matching distribution" in text or "could not find a version" in text:
-        return (f"pip found no package of a pinned version for this platform and Python (or "
-                f"the package index it uses does not have one). The course works on {WORKS}. "
-                f"{INSTEAD}")
+        return (
+            f"pip found no package of a pinned version for this platform and Python (or "
+            f"the package index it uses does not have one). The course works on {WORKS}. "
+            f"{INSTEAD}"
+        )
     if "no space left" in text:
         return "The disk is full: free some space (TensorFlow needs about 2 GB) and run again."
     return "pip's own words above say what went wrong."
@@ -159,8 +197,17 @@ def wanted_stamp() -> str:
 
 def pip_install(python: Path, *args: str) -> None:
     """Run pip quietly; when it fails, raise with the last lines of what it said."""
-    cmd = [str(python), "-m", "pip", "--disable-pip-version-check", "install",
-           "--progress-bar", "off", "-q", *args]
+    cmd = [
+        str(python),
+        "-m",
+        "pip",
+        "--disable-pip-version-check",
+        "install",
+        "--progress-bar",
+        "off",
+        "-q",
+        *args,
+    ]
     result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if result.returncode:
         lines = (result.stdout or "").strip().splitlines()[-15:] or ["(no output)"]
@@ -191,8 +238,9 @@ def setup() -> Path:
                 "venv module first: `sudo apt install python3-venv` (or python3.11-venv)."
             ) from err
     source, args = installable(REQUIREMENTS)
-    print(f"Installing {source.name} and the helpers package (first time: ~1-3 min) ...",
-          flush=True)
+    print(
+        f"Installing {source.name} and the helpers package (first time: ~1-3 min) ...", flush=True
+    )
     STAMP.unlink(missing_ok=True)
     pip_install(python, *args)
     pip_install(python, "--no-deps", "-e", str(ROOT))
@@ -228,9 +276,21 @@ def lock(python: Path) -> int:
     for path in files:
         constraint = [] if path == base else ["--constraint", lock_of(base).name]
         print(f"Locking {path.name} -> {lock_of(path).name} ...", flush=True)
-        code = subprocess.run([str(python), "-m", "uv", "pip", "compile", *LOCK_OPTIONS,
-                               *constraint, path.name, "-o", lock_of(path).name],
-                              cwd=ROOT).returncode
+        code = subprocess.run(
+            [
+                str(python),
+                "-m",
+                "uv",
+                "pip",
+                "compile",
+                *LOCK_OPTIONS,
+                *constraint,
+                path.name,
+                "-o",
+                lock_of(path).name,
+            ],
+            cwd=ROOT,
+        ).returncode
         if code:
             return code
     return 0
@@ -262,8 +322,14 @@ def main(argv: list[str]) -> int:
     if command in ("help", "-h", "--help"):
         print(__doc__)
         return 0
-    if command not in ("setup", "lab", *DEV_COMMANDS, *BENCH_COMMANDS, *EXTRA_COMMANDS,
-                       *PLAIN_COMMANDS):
+    if command not in (
+        "setup",
+        "lab",
+        *DEV_COMMANDS,
+        *BENCH_COMMANDS,
+        *EXTRA_COMMANDS,
+        *PLAIN_COMMANDS,
+    ):
         print(f"Unknown command {command!r}.\n{__doc__}", file=sys.stderr)
         return 2
     try:

@@ -43,23 +43,48 @@ class Mutation:
 
 
 MUTATIONS = [
-    Mutation("02-gradient", "02", "chapter 2: a wrong sigmoid derivative in backpropagation",
-             "delta1 = dL_dh * h * (1 - h)", "delta1 = dL_dh * (1 - h)",
-             stop_after='helpers.record("max_gradient_error"', quick=True),
-    Mutation("03-learning-rate", "03", "chapter 3: a learning rate that stops the better model "
-             "from learning", "keras.optimizers.Adam(learning_rate=1e-3)",
-             "keras.optimizers.Adam(learning_rate=1e-7)", stop_after="BETTER_FLOOR, GAIN_FLOOR"),
-    Mutation("04-loss", "04", "chapter 4: mean squared error with plain SGD instead of binary "
-             "cross-entropy with RMSprop",
-             'optimizer="rmsprop", loss="binary_crossentropy"', 'optimizer="sgd", loss="mse"',
-             stop_after="FINAL_FLOOR, FIX_MARGIN"),
-    Mutation("05-dropout", "05", "chapter 5: dropout removed from the dropout model",
-             '"256 units + Dropout(0.5)": dict(dropout_rate=0.5)',
-             '"256 units + Dropout(0.5)": dict(dropout_rate=0.0)',
-             stop_after="def last_epochs("),
-    Mutation("03-solution", "03", "a solution cell whose answer is wrong",
-             "answer_params = 28 * 28 * 64 + 64", "answer_params = 28 * 28 * 64",
-             stop_after="answer_params = 28 * 28 * 64 + 64", quick=True),
+    Mutation(
+        "02-gradient",
+        "02",
+        "chapter 2: a wrong sigmoid derivative in backpropagation",
+        "delta1 = dL_dh * h * (1 - h)",
+        "delta1 = dL_dh * (1 - h)",
+        stop_after='helpers.record("max_gradient_error"',
+        quick=True,
+    ),
+    Mutation(
+        "03-learning-rate",
+        "03",
+        "chapter 3: a learning rate that stops the better model from learning",
+        "keras.optimizers.Adam(learning_rate=1e-3)",
+        "keras.optimizers.Adam(learning_rate=1e-7)",
+        stop_after="BETTER_FLOOR, GAIN_FLOOR",
+    ),
+    Mutation(
+        "04-loss",
+        "04",
+        "chapter 4: mean squared error with plain SGD instead of binary cross-entropy with RMSprop",
+        'optimizer="rmsprop", loss="binary_crossentropy"',
+        'optimizer="sgd", loss="mse"',
+        stop_after="FINAL_FLOOR, FIX_MARGIN",
+    ),
+    Mutation(
+        "05-dropout",
+        "05",
+        "chapter 5: dropout removed from the dropout model",
+        '"256 units + Dropout(0.5)": dict(dropout_rate=0.5)',
+        '"256 units + Dropout(0.5)": dict(dropout_rate=0.0)',
+        stop_after="def last_epochs(",
+    ),
+    Mutation(
+        "03-solution",
+        "03",
+        "a solution cell whose answer is wrong",
+        "answer_params = 28 * 28 * 64 + 64",
+        "answer_params = 28 * 28 * 64",
+        stop_after="answer_params = 28 * 28 * 64 + 64",
+        quick=True,
+    ),
 ]
 
 
@@ -73,14 +98,21 @@ def mutate(mutation: Mutation, apply: bool = True) -> Path:
     nb = nbformat.read(path, as_version=4)
     hits = [c for c in nb.cells if c.cell_type == "code" and mutation.old in c.source]
     if len(hits) != 1:
-        raise LookupError(f"{mutation.key}: {mutation.old!r} is in {len(hits)} code cells of "
-                          f"{path.name}, expected 1: update bench/breakage.py")
+        raise LookupError(
+            f"{mutation.key}: {mutation.old!r} is in {len(hits)} code cells of "
+            f"{path.name}, expected 1: update bench/breakage.py"
+        )
     if mutation.stop_after:  # found before mutating: the cut may be the mutated cell
-        ends = [i for i, c in enumerate(nb.cells)
-                if c.cell_type == "code" and mutation.stop_after in c.source]
+        ends = [
+            i
+            for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and mutation.stop_after in c.source
+        ]
         if len(ends) != 1:
-            raise LookupError(f"{mutation.key}: cut point {mutation.stop_after!r} is in "
-                              f"{len(ends)} code cells of {path.name}")
+            raise LookupError(
+                f"{mutation.key}: cut point {mutation.stop_after!r} is in "
+                f"{len(ends)} code cells of {path.name}"
+            )
         nb.cells = nb.cells[: ends[0] + 1]
     if apply:
         hits[0].source = hits[0].source.replace(mutation.old, mutation.new)
@@ -93,8 +125,9 @@ def tests_fail(mutation: Mutation, apply: bool = True, python: str = sys.executa
     """Run the nbval tests on the (mutated) truncated copy; True when they fail."""
     copy = mutate(mutation, apply)
     try:
-        proc = subprocess.run(pytest_command([copy], python), cwd=ROOT, capture_output=True,
-                              text=True)
+        proc = subprocess.run(
+            pytest_command([copy], python), cwd=ROOT, capture_output=True, text=True
+        )
     finally:
         copy.unlink(missing_ok=True)
     return proc.returncode != 0
@@ -106,14 +139,20 @@ def caught(mutation: Mutation) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 course.py breakage", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python3 course.py breakage",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--only", nargs="+", metavar="NN", help="chapters, e.g. 02 03")
     parser.add_argument("--quick", action="store_true", help="only the quick mutations")
     parser.add_argument("--list", action="store_true", help="list the mutations and exit")
     args = parser.parse_args(argv)
-    chosen = [m for m in MUTATIONS if (not args.only or m.notebook in args.only)
-              and (m.quick or not args.quick)]
+    chosen = [
+        m
+        for m in MUTATIONS
+        if (not args.only or m.notebook in args.only) and (m.quick or not args.quick)
+    ]
     if args.list:
         for m in chosen:
             print(f"{m.key:<18} {m.what}")
@@ -122,8 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     for m in chosen:
         print(f"{m.key}: {m.what} ...", flush=True)
         verdict = caught(m)
-        print(f"  {'caught (the tests fail)' if verdict else 'MISSED (the tests still pass)'}",
-              flush=True)
+        print(
+            f"  {'caught (the tests fail)' if verdict else 'MISSED (the tests still pass)'}",
+            flush=True,
+        )
         if not verdict:
             missed.append(m.key)
     print(f"\n{len(chosen) - len(missed)} of {len(chosen)} mutations caught.")

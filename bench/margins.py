@@ -36,9 +36,11 @@ from helpers.plotting import markdown_table
 
 
 def condition_env(seed_offset: int, no_onednn: bool, data: str | None) -> dict[str, str]:
-    return kernel_env(COURSE_SEED_OFFSET=str(seed_offset),
-                      TF_ENABLE_ONEDNN_OPTS="0" if no_onednn else None,
-                      COURSE_DATA_DIR=str(Path(data).resolve()) if data else None)
+    return kernel_env(
+        COURSE_SEED_OFFSET=str(seed_offset),
+        TF_ENABLE_ONEDNN_OPTS="0" if no_onednn else None,
+        COURSE_DATA_DIR=str(Path(data).resolve()) if data else None,
+    )
 
 
 def summarise(runs: list[dict]) -> list[tuple]:
@@ -50,11 +52,15 @@ def summarise(runs: list[dict]) -> list[tuple]:
     for name in names:
         values = [run["metrics"].get(name) for run in runs]
         numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-        cells = [("-" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v)))
-                 for v in values]
+        cells = [
+            ("-" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))) for v in values
+        ]
         if numbers:
-            stats = [f"{min(numbers):.4g}", f"{statistics.median(numbers):.4g}",
-                     f"{max(numbers):.4g}"]
+            stats = [
+                f"{min(numbers):.4g}",
+                f"{statistics.median(numbers):.4g}",
+                f"{max(numbers):.4g}",
+            ]
         else:
             stats = ["-", "-", "-"]
         rows.append((name, *cells, *stats))
@@ -62,12 +68,22 @@ def summarise(runs: list[dict]) -> list[tuple]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 course.py margins", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", metavar="NN", required=True,
-                        help="notebook numbers, e.g. 03 05")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], metavar="K",
-                        help="seed offsets to run (default: 0 1 2)")
+    parser = argparse.ArgumentParser(
+        prog="python3 course.py margins",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--only", nargs="+", metavar="NN", required=True, help="notebook numbers, e.g. 03 05"
+    )
+    parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        default=[0, 1, 2],
+        metavar="K",
+        help="seed offsets to run (default: 0 1 2)",
+    )
     parser.add_argument("--one-core", action="store_true", help="pin the kernels to CPU 0")
     parser.add_argument("--no-onednn", action="store_true", help="TF_ENABLE_ONEDNN_OPTS=0")
     parser.add_argument("--data", metavar="DIR", help="COURSE_DATA_DIR for these runs")
@@ -82,9 +98,19 @@ def main(argv: list[str] | None = None) -> int:
             print("--one-core needs Linux (os.sched_setaffinity).", file=sys.stderr)
             return 2
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    condition = ", ".join(filter(None, [
-        "one core" if args.one_core else "", "oneDNN off" if args.no_onednn else "",
-        f"data {args.data}" if args.data else ""])) or "normal"
+    condition = (
+        ", ".join(
+            filter(
+                None,
+                [
+                    "one core" if args.one_core else "",
+                    "oneDNN off" if args.no_onednn else "",
+                    f"data {args.data}" if args.data else "",
+                ],
+            )
+        )
+        or "normal"
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
     failed = False
     for path in paths:
@@ -96,13 +122,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {result['seconds']:.0f} s, {status}", flush=True)
             failed |= bool(result["error"])
             runs.append({"seed_offset": k, **result})
-        headers = ["recorded number", *[f"offset {k}" for k in args.seeds], "min", "median",
-                   "max"]
+        headers = ["recorded number", *[f"offset {k}" for k in args.seeds], "min", "median", "max"]
         table = markdown_table(headers, summarise(runs), align="l" + "r" * (len(headers) - 1))
-        asserts = [f"offset {r['seed_offset']}: {r['error'] or 'all assertions held'}"
-                   for r in runs]
-        text = (f"## {path.stem} ({condition})\n\n{table}\n\n" + "\n".join(
-            f"- {line}" for line in asserts) + "\n")
+        asserts = [
+            f"offset {r['seed_offset']}: {r['error'] or 'all assertions held'}" for r in runs
+        ]
+        text = (
+            f"## {path.stem} ({condition})\n\n{table}\n\n"
+            + "\n".join(f"- {line}" for line in asserts)
+            + "\n"
+        )
         print("\n" + text, flush=True)
         out = RESULTS / f"margins-{path.stem}.jsonl"
         with out.open("a", encoding="utf-8") as fh:

@@ -42,11 +42,18 @@ def condition_env(name: str, data_dir: Path) -> tuple[dict[str, str], bool]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 course.py perturb", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python3 course.py perturb",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--only", nargs="+", metavar="NN", help="notebook numbers, e.g. 03 05")
-    parser.add_argument("--condition", choices=CONDITIONS, action="append",
-                        help="run only this condition (repeatable)")
+    parser.add_argument(
+        "--condition",
+        choices=CONDITIONS,
+        action="append",
+        help="run only this condition (repeatable)",
+    )
     args = parser.parse_args(argv)
 
     paths = chapter_notebooks(args.only)
@@ -58,8 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.condition or CONDITIONS:
         if name == "data" and not (data_dir / "SHA256SUMS").is_file():
             if not (variants.DEFAULT_SOURCE / "mnist.npz").is_file():
-                print(f"Skipping 'data': no offline copies in {variants.DEFAULT_SOURCE} to build "
-                      "the variant from.", file=sys.stderr)
+                print(
+                    f"Skipping 'data': no offline copies in {variants.DEFAULT_SOURCE} to build "
+                    "the variant from.",
+                    file=sys.stderr,
+                )
                 results[name] = None
                 continue
             variants.build(variants.DEFAULT_SOURCE, data_dir)

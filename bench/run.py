@@ -59,8 +59,12 @@ def run_notebook(path: Path, env: dict[str, str], timeout: int = 1800) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         metrics_file = Path(tmp) / "metrics.jsonl"
         kernel_env = {**env, "COURSE_METRICS_FILE": str(metrics_file)}
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}})
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        )
         start = time.perf_counter()
         error = None
         try:
@@ -85,8 +89,9 @@ def run_baseline(name: str, env: dict[str, str]) -> dict:
     """Run a recipe script in a fresh Python; it prints one JSON line at the end."""
     script = BASELINES / f"{name}.py"
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(script)], env=env, cwd=ROOT,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(script)], env=env, cwd=ROOT, capture_output=True, text=True
+    )
     seconds = time.perf_counter() - start
     result = {"seconds": seconds, "peak_mb": None, "metrics": {}, "error": None}
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
@@ -102,8 +107,10 @@ def run_baseline(name: str, env: dict[str, str]) -> dict:
 
 def _gpu_count() -> int | None:
     """How many GPUs TensorFlow sees, asked in a separate Python (TensorFlow is slow to load)."""
-    code = ("import helpers; helpers._import_tensorflow_quietly(); import tensorflow as tf; "
-            "print(len(tf.config.list_physical_devices('GPU')))")
+    code = (
+        "import helpers; helpers._import_tensorflow_quietly(); import tensorflow as tf; "
+        "print(len(tf.config.list_physical_devices('GPU')))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     try:
         return int(proc.stdout.strip().splitlines()[-1])
@@ -153,21 +160,54 @@ def results_markdown(rows: list[dict], ratios: list[dict], machine: dict) -> str
     notebook_rows = []
     for row in rows:
         budget = f"{row['budget'][0]} s, {row['budget'][1]:,} MB" if row.get("budget") else "-"
-        headline = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
-                             for k, v in row["metrics"].items()) or "-"
-        notebook_rows.append((row["name"], _fmt(row["seconds"], ".1f"),
-                              _fmt(row["peak_mb"], ",.0f"), budget, headline, row["status"]))
-    lines.append(markdown_table(
-        ["notebook", "wall time (s)", "peak memory (MB)", "budget", "headline", "status"],
-        notebook_rows, align="lrrlll"))
+        headline = (
+            ", ".join(
+                f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                for k, v in row["metrics"].items()
+            )
+            or "-"
+        )
+        notebook_rows.append(
+            (
+                row["name"],
+                _fmt(row["seconds"], ".1f"),
+                _fmt(row["peak_mb"], ",.0f"),
+                budget,
+                headline,
+                row["status"],
+            )
+        )
+    lines.append(
+        markdown_table(
+            ["notebook", "wall time (s)", "peak memory (MB)", "budget", "headline", "status"],
+            notebook_rows,
+            align="lrrlll",
+        )
+    )
     if ratios:
-        lines += ["", markdown_table(
-            ["chapter vs recipe", "time ratio", "memory ratio", "chapter accuracy",
-             "recipe accuracy"],
-            [(f"{r['chapter']} vs {r['recipe']}", _fmt(r["time_ratio"], ".2f"),
-              _fmt(r["memory_ratio"], ".2f"), _fmt(r["chapter_accuracy"], ".4f"),
-              _fmt(r["recipe_accuracy"], ".4f")) for r in ratios],
-            align="lrrrr")]
+        lines += [
+            "",
+            markdown_table(
+                [
+                    "chapter vs recipe",
+                    "time ratio",
+                    "memory ratio",
+                    "chapter accuracy",
+                    "recipe accuracy",
+                ],
+                [
+                    (
+                        f"{r['chapter']} vs {r['recipe']}",
+                        _fmt(r["time_ratio"], ".2f"),
+                        _fmt(r["memory_ratio"], ".2f"),
+                        _fmt(r["chapter_accuracy"], ".4f"),
+                        _fmt(r["recipe_accuracy"], ".4f"),
+                    )
+                    for r in ratios
+                ],
+                align="lrrrr",
+            ),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -178,11 +218,15 @@ def plot(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = [r["name"] for r in rows]
-    colors = ["tab:gray" if r["kind"] == "recipe" else
-              ("tab:red" if r["status"] != "ok" else "tab:blue") for r in rows]
+    colors = [
+        "tab:gray" if r["kind"] == "recipe" else ("tab:red" if r["status"] != "ok" else "tab:blue")
+        for r in rows
+    ]
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
-    for ax, key, label, index in ((axes[0], "seconds", "wall time (s)", 0),
-                                  (axes[1], "peak_mb", "peak memory (MB)", 1)):
+    for ax, key, label, index in (
+        (axes[0], "seconds", "wall time (s)", 0),
+        (axes[1], "peak_mb", "peak memory (MB)", 1),
+    ):
         values = [r[key] or 0 for r in rows]
         ax.bar(range(len(rows)), values, color=colors)
         for i, row in enumerate(rows):
@@ -205,12 +249,20 @@ def _gpu_words(machine: dict) -> str:
 
 def publish(rows: list[dict], machine: dict, stamp: str) -> None:
     """Write bench/published.json and the README's Timings table from this run."""
-    notebooks = {r["name"]: {"seconds": round(r["seconds"], 1), "peak_mb": round(r["peak_mb"])}
-                 for r in rows if r["kind"] == "notebook" and r["peak_mb"] is not None}
-    recipes = {r["name"]: {"seconds": round(r["seconds"], 1), "peak_mb": round(r["peak_mb"]),
-                           **{k: round(v, 4) for k, v in r["metrics"].items()
-                              if isinstance(v, float)}}
-               for r in rows if r["kind"] == "recipe" and r["peak_mb"] is not None}
+    notebooks = {
+        r["name"]: {"seconds": round(r["seconds"], 1), "peak_mb": round(r["peak_mb"])}
+        for r in rows
+        if r["kind"] == "notebook" and r["peak_mb"] is not None
+    }
+    recipes = {
+        r["name"]: {
+            "seconds": round(r["seconds"], 1),
+            "peak_mb": round(r["peak_mb"]),
+            **{k: round(v, 4) for k, v in r["metrics"].items() if isinstance(v, float)},
+        }
+        for r in rows
+        if r["kind"] == "recipe" and r["peak_mb"] is not None
+    }
     data = {"measured": stamp, "machine": machine, "notebooks": notebooks, "recipes": recipes}
     PUBLISHED.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
@@ -223,41 +275,74 @@ def publish(rows: list[dict], machine: dict, stamp: str) -> None:
         "(MNIST: a 5,000-image training sample). Time is wall time for a fresh kernel to run the "
         "notebook top to bottom, including TensorFlow's start-up; memory is the kernel's peak.",
         "",
-        markdown_table(["notebook", "time", "peak memory"],
-                       [(name, f"{v['seconds']:.0f} s", f"{v['peak_mb']:,} MB")
-                        for name, v in notebooks.items()], align="lrr"),
+        markdown_table(
+            ["notebook", "time", "peak memory"],
+            [
+                (name, f"{v['seconds']:.0f} s", f"{v['peak_mb']:,} MB")
+                for name, v in notebooks.items()
+            ],
+            align="lrr",
+        ),
     ]
     if recipes:
-        table += ["", "The source material's recipes, on the same machine and data:", "",
-                  markdown_table(["recipe", "time", "peak memory", "test accuracy"],
-                                 [(name, f"{v['seconds']:.0f} s", f"{v['peak_mb']:,} MB",
-                                   f"{v.get('test_accuracy', float('nan')):.4f}")
-                                  for name, v in recipes.items()], align="lrrr")]
+        table += [
+            "",
+            "The source material's recipes, on the same machine and data:",
+            "",
+            markdown_table(
+                ["recipe", "time", "peak memory", "test accuracy"],
+                [
+                    (
+                        name,
+                        f"{v['seconds']:.0f} s",
+                        f"{v['peak_mb']:,} MB",
+                        f"{v.get('test_accuracy', float('nan')):.4f}",
+                    )
+                    for name, v in recipes.items()
+                ],
+                align="lrrr",
+            ),
+        ]
     block = "<!-- timings:start -->\n" + "\n".join(table) + "\n<!-- timings:end -->"
     if "<!-- timings:start -->" in text:
-        text = re.sub(r"<!-- timings:start -->.*?<!-- timings:end -->", lambda _: block, text,
-                      flags=re.S)
+        text = re.sub(
+            r"<!-- timings:start -->.*?<!-- timings:end -->", lambda _: block, text, flags=re.S
+        )
         readme.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 course.py bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 when a notebook fails or is over its time/memory budget")
+    parser = argparse.ArgumentParser(
+        prog="python3 course.py bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when a notebook fails or is over its time/memory budget",
+    )
     parser.add_argument("--only", nargs="+", metavar="NN", help="notebook numbers, e.g. 03 04")
     parser.add_argument("--no-baselines", action="store_true", help="skip the recipe scripts")
-    parser.add_argument("--publish", action="store_true",
-                        help="write bench/published.json and the README's Timings table")
-    parser.add_argument("--publish-latest", action="store_true",
-                        help="publish bench/results/latest.json without running anything")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="write bench/published.json and the README's Timings table",
+    )
+    parser.add_argument(
+        "--publish-latest",
+        action="store_true",
+        help="publish bench/results/latest.json without running anything",
+    )
     args = parser.parse_args(argv)
 
     if args.publish_latest:
         latest = RESULTS / "latest.json"
         if not latest.exists():
-            print("No bench/results/latest.json yet: run `python3 course.py bench` first.",
-                  file=sys.stderr)
+            print(
+                "No bench/results/latest.json yet: run `python3 course.py bench` first.",
+                file=sys.stderr,
+            )
             return 2
         report = json.loads(latest.read_text(encoding="utf-8"))
         publish(report["rows"], report["machine"], report["measured"])
@@ -282,26 +367,49 @@ def main(argv: list[str] | None = None) -> int:
             over.append("over time")
         if result["peak_mb"] is not None and result["peak_mb"] > mb_budget:
             over.append("over memory")
-        rows.append({"name": path.stem, "kind": "notebook", **result,
-                     "budget": (seconds_budget, mb_budget), "status": ", ".join(over) or "ok"})
-        print(f"  {result['seconds']:.1f} s, {_fmt(result['peak_mb'], ',.0f')} MB, "
-              f"{rows[-1]['status']}", flush=True)
+        rows.append(
+            {
+                "name": path.stem,
+                "kind": "notebook",
+                **result,
+                "budget": (seconds_budget, mb_budget),
+                "status": ", ".join(over) or "ok",
+            }
+        )
+        print(
+            f"  {result['seconds']:.1f} s, {_fmt(result['peak_mb'], ',.0f')} MB, "
+            f"{rows[-1]['status']}",
+            flush=True,
+        )
         recipe = PAIRS.get(key)
         if recipe and not args.no_baselines:
             print(f"running baseline {recipe} ...", flush=True)
             base = run_baseline(recipe, env)
-            rows.append({"name": recipe, "kind": "recipe", **base, "budget": None,
-                         "status": "ok" if not base["error"] else "FAILED"})
+            rows.append(
+                {
+                    "name": recipe,
+                    "kind": "recipe",
+                    **base,
+                    "budget": None,
+                    "status": "ok" if not base["error"] else "FAILED",
+                }
+            )
             print(f"  {base['seconds']:.1f} s, {_fmt(base['peak_mb'], ',.0f')} MB", flush=True)
             ch_acc = result["metrics"].get("test_accuracy")
-            ratios.append({
-                "chapter": path.stem, "recipe": recipe,
-                "time_ratio": result["seconds"] / base["seconds"] if base["seconds"] else None,
-                "memory_ratio": (result["peak_mb"] / base["peak_mb"]
-                                 if result["peak_mb"] and base["peak_mb"] else None),
-                "chapter_accuracy": ch_acc,
-                "recipe_accuracy": base["metrics"].get("test_accuracy"),
-            })
+            ratios.append(
+                {
+                    "chapter": path.stem,
+                    "recipe": recipe,
+                    "time_ratio": result["seconds"] / base["seconds"] if base["seconds"] else None,
+                    "memory_ratio": (
+                        result["peak_mb"] / base["peak_mb"]
+                        if result["peak_mb"] and base["peak_mb"]
+                        else None
+                    ),
+                    "chapter_accuracy": ch_acc,
+                    "recipe_accuracy": base["metrics"].get("test_accuracy"),
+                }
+            )
 
     machine = machine_info()
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
@@ -310,8 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {"measured": stamp, "machine": machine, "rows": rows, "ratios": ratios}
     for name in (f"bench-{stamp}", "latest"):
         (RESULTS / f"{name}.md").write_text(table, encoding="utf-8")
-        (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n",
-                                              encoding="utf-8")
+        (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         plot(rows, RESULTS / f"{name}.png")
     print()
     print(table)

@@ -45,14 +45,15 @@ KERAS_IMDB_REVIEWS = 25_000
 KERAS_IMDB_WORDS = 88_584
 
 
-def shifted_copies(images: np.ndarray, labels: np.ndarray, total: int,
-                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def shifted_copies(
+    images: np.ndarray, labels: np.ndarray, total: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """``total`` images made of shifted copies of ``images``, shuffled."""
     reps = -(-total // len(images))
     out = np.empty((reps * len(images), *images.shape[1:]), dtype=images.dtype)
     for r in range(reps):
         dy, dx = (0, 0) if r == 0 else rng.integers(-2, 3, size=2)
-        out[r * len(images):(r + 1) * len(images)] = np.roll(images, (dy, dx), axis=(1, 2))
+        out[r * len(images) : (r + 1) * len(images)] = np.roll(images, (dy, dx), axis=(1, 2))
     y = np.tile(labels, reps)
     order = rng.permutation(len(out))[:total]
     return out[order], y[order]
@@ -85,10 +86,12 @@ def build(source: Path, target: Path, seed: int = 0) -> Path:
 
     with np.load(source / "mnist.npz") as m:
         x, y = shifted_copies(m["x_train"], m["y_train"], KERAS_MNIST_TRAIN, rng)
-        np.savez_compressed(tmp / "mnist.npz", x_train=x, y_train=y,
-                            x_test=m["x_test"], y_test=m["y_test"])
-    shutil.copytree(source / "fashion-mnist", tmp / "fashion-mnist",
-                    copy_function=shutil.copyfile)  # not the read-only modes of shared/
+        np.savez_compressed(
+            tmp / "mnist.npz", x_train=x, y_train=y, x_test=m["x_test"], y_test=m["y_test"]
+        )
+    shutil.copytree(
+        source / "fashion-mnist", tmp / "fashion-mnist", copy_function=shutil.copyfile
+    )  # not the read-only modes of shared/
     (tmp / "fashion-mnist").chmod(0o755)
 
     index = json.loads((source / "imdb_word_index.json").read_text(encoding="utf-8"))
@@ -110,16 +113,26 @@ def build(source: Path, target: Path, seed: int = 0) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 course.py variants", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--from", dest="source", default=str(DEFAULT_SOURCE),
-                        help="the offline copies (default: ../shared/datasets)")
+    parser = argparse.ArgumentParser(
+        prog="python3 course.py variants",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--from",
+        dest="source",
+        default=str(DEFAULT_SOURCE),
+        help="the offline copies (default: ../shared/datasets)",
+    )
     parser.add_argument("--to", default=str(DEFAULT_TARGET), help="output folder")
     args = parser.parse_args(argv)
     source = Path(args.source)
     if not (source / "mnist.npz").is_file() or not (source / "imdb.npz").is_file():
-        print(f"No offline dataset copies in {source}: pass --from with the folder that holds "
-              "mnist.npz, imdb.npz, imdb_word_index.json and fashion-mnist/.", file=sys.stderr)
+        print(
+            f"No offline dataset copies in {source}: pass --from with the folder that holds "
+            "mnist.npz, imdb.npz, imdb_word_index.json and fashion-mnist/.",
+            file=sys.stderr,
+        )
         return 2
     target = build(source, Path(args.to))
     print(f"Wrote the Keras-shaped variant to {target}.")

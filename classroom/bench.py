@@ -31,8 +31,10 @@ from classroom.client import Student
 from classroom.settings import ROOT, free_port
 
 CLASS_SIZE, WITHIN_SECONDS = 30, 300
-MEASURE = ("import resource as _r\n_u = _r.getrusage(_r.RUSAGE_SELF)\n"
-           "print(_u.ru_utime + _u.ru_stime, _u.ru_maxrss)")
+MEASURE = (
+    "import resource as _r\n_u = _r.getrusage(_r.RUSAGE_SELF)\n"
+    "print(_u.ru_utime + _u.ru_stime, _u.ru_maxrss)"
+)
 
 
 @dataclass
@@ -84,8 +86,9 @@ def _process_of(folder: Path, needle: str) -> list[int]:
     return found
 
 
-def _student_run(base: str, name: str, password: str, cells: list[str],
-                 out: StudentRun, folder: Path) -> None:
+def _student_run(
+    base: str, name: str, password: str, cells: list[str], out: StudentRun, folder: Path
+) -> None:
     try:
         student = Student(base, name, password)
         student.start_server()
@@ -99,8 +102,11 @@ def _student_run(base: str, name: str, password: str, cells: list[str],
         out.seconds = time.monotonic() - start
         cpu, maxrss = kernel.run(MEASURE).stdout.split()
         out.cpu_seconds, out.peak_mb = float(cpu), int(maxrss) / 1024
-        servers = [p for p in _process_of(folder, "jupyterhub-singleuser")
-                   if f"homes/{name}".encode() in Path(f"/proc/{p}/environ").read_bytes()]
+        servers = [
+            p
+            for p in _process_of(folder, "jupyterhub-singleuser")
+            if f"homes/{name}".encode() in Path(f"/proc/{p}/environ").read_bytes()
+        ]
         out.server_peak_mb = max((peak_mb(p) for p in servers), default=0.0)
         student.server_api("DELETE", f"kernels/{kernel.id}")
         student.hub_api("DELETE", f"users/{name}/server")
@@ -112,9 +118,10 @@ def run_round(base: str, password: str, folder: Path, chapter: str, n: int) -> R
     _, cells = code_cells(chapter)
     result = Round(chapter=chapter, students=n)
     result.runs = [StudentRun(student=f"student{i + 1:02d}") for i in range(n)]
-    threads = [threading.Thread(target=_student_run,
-                                args=(base, r.student, password, cells, r, folder))
-               for r in result.runs]
+    threads = [
+        threading.Thread(target=_student_run, args=(base, r.student, password, cells, r, folder))
+        for r in result.runs
+    ]
     start = time.monotonic()
     for t in threads:
         t.start()
@@ -123,8 +130,9 @@ def run_round(base: str, password: str, folder: Path, chapter: str, n: int) -> R
     result.wall_seconds = time.monotonic() - start
     hub_pid = hub.running_pid(folder)
     result.hub_peak_mb = peak_mb(hub_pid) if hub_pid else 0.0
-    result.proxy_peak_mb = max((peak_mb(p) for p in _process_of(folder, "configurable-http-proxy")),
-                               default=0.0)
+    result.proxy_peak_mb = max(
+        (peak_mb(p) for p in _process_of(folder, "configurable-http-proxy")), default=0.0
+    )
     hub.wait_for(lambda: not _process_of(folder, "jupyterhub-singleuser"), 60)
     return result
 
@@ -146,7 +154,9 @@ def sizing(rounds: list[Round]) -> dict:
         memory = max(s.peak_mb + s.server_peak_mb for r in mine for s in r.runs if not s.failure)
         hub_mb = max(r.hub_peak_mb + r.proxy_peak_mb for r in rounds)
         table[chapter] = {
-            "cpu_seconds": cpu, "crowded_students": crowded.students, "memory_mb": memory,
+            "cpu_seconds": cpu,
+            "crowded_students": crowded.students,
+            "memory_mb": memory,
             "cores_for_class": math.ceil(CLASS_SIZE * cpu / WITHIN_SECONDS),
             "memory_for_class_gb": (CLASS_SIZE * memory + hub_mb) / 1024,
         }
@@ -181,21 +191,29 @@ def markdown(rounds: list[Round], sized: dict, when: str, where: str = "") -> st
             slowest = max(s.seconds for s in ok)
             cpu = statistics.median(s.cpu_seconds for s in ok)
             mem = max(s.peak_mb + s.server_peak_mb for s in ok)
-            lines.append(f"| {r.chapter} | {r.students} | {slowest:.0f} s | {cpu:.0f} s | "
-                         f"{mem:,.0f} MB | {r.hub_peak_mb + r.proxy_peak_mb:,.0f} MB | "
-                         f"{failures} |")
+            lines.append(
+                f"| {r.chapter} | {r.students} | {slowest:.0f} s | {cpu:.0f} s | "
+                f"{mem:,.0f} MB | {r.hub_peak_mb + r.proxy_peak_mb:,.0f} MB | "
+                f"{failures} |"
+            )
         else:
             lines.append(f"| {r.chapter} | {r.students} | - | - | - | - | {failures} |")
-    lines += ["", f"Sizing a class of {CLASS_SIZE}, everyone running the chapter at once, "
-              f"done within {WITHIN_SECONDS // 60} minutes (cores = {CLASS_SIZE} × "
-              f"CPU-seconds / {WITHIN_SECONDS} s, with the CPU-seconds of the most crowded "
-              f"round; memory = {CLASS_SIZE} × the peak per student + the hub):", "",
-              "| chapter | CPU-seconds per student | memory per student | cores for 30 "
-              "| memory for 30 |", "|---|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        f"Sizing a class of {CLASS_SIZE}, everyone running the chapter at once, "
+        f"done within {WITHIN_SECONDS // 60} minutes (cores = {CLASS_SIZE} × "
+        f"CPU-seconds / {WITHIN_SECONDS} s, with the CPU-seconds of the most crowded "
+        f"round; memory = {CLASS_SIZE} × the peak per student + the hub):",
+        "",
+        "| chapter | CPU-seconds per student | memory per student | cores for 30 | memory for 30 |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for chapter, s in sized.items():
-        lines.append(f"| {chapter} | {s['cpu_seconds']:.0f} s ({s['crowded_students']} at "
-                     f"once) | {s['memory_mb']:,.0f} MB | "
-                     f"{s['cores_for_class']} | {s['memory_for_class_gb']:.0f} GB |")
+        lines.append(
+            f"| {chapter} | {s['cpu_seconds']:.0f} s ({s['crowded_students']} at "
+            f"once) | {s['memory_mb']:,.0f} MB | "
+            f"{s['cores_for_class']} | {s['memory_for_class_gb']:.0f} GB |"
+        )
     return "\n".join(lines)
 
 
@@ -238,10 +256,20 @@ def main(args: Namespace) -> int:
         roster = tmp_path / "students.txt"
         roster.write_text("".join(f"student{i + 1:02d}\n" for i in range(n_max)))
         port = free_port()
-        options = Namespace(roster=str(roster), dir=str(tmp_path / "class"), ip="127.0.0.1",
-                            port=port, mem="2G", cpus=1.0, idle_minutes=60,
-                            teacher="teacher", data=args.data, site="", ssl_cert="",
-                            ssl_key="")
+        options = Namespace(
+            roster=str(roster),
+            dir=str(tmp_path / "class"),
+            ip="127.0.0.1",
+            port=port,
+            mem="2G",
+            cpus=1.0,
+            idle_minutes=60,
+            teacher="teacher",
+            data=args.data,
+            site="",
+            ssl_cert="",
+            ssl_key="",
+        )
         folder, _, (class_pw, _, _), _ = hub.prepare(options)
         with open(folder / "hub.log", "ab") as log:  # the hub's log stays off the screen
             proc = hub.start_hub_process(folder, stdout=log)
@@ -256,9 +284,12 @@ def main(args: Namespace) -> int:
                     r = run_round(f"http://127.0.0.1:{port}/", class_pw, folder, chapter, n)
                     rounds.append(r)
                     for s in r.runs:
-                        print(f"  {s.student}: {s.seconds:.0f} s, {s.cpu_seconds:.0f} CPU-s, "
-                              f"{s.peak_mb:,.0f} MB kernel, {s.server_peak_mb:,.0f} MB server"
-                              f"{', FAILED: ' + s.failure if s.failure else ''}", flush=True)
+                        print(
+                            f"  {s.student}: {s.seconds:.0f} s, {s.cpu_seconds:.0f} CPU-s, "
+                            f"{s.peak_mb:,.0f} MB kernel, {s.server_peak_mb:,.0f} MB server"
+                            f"{', FAILED: ' + s.failure if s.failure else ''}",
+                            flush=True,
+                        )
         finally:
             hub.stop_leftovers(folder)  # the hub first of all; it stops the rest
             proc.wait(60)
@@ -267,9 +298,11 @@ def main(args: Namespace) -> int:
     text = markdown(rounds, sized, when)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / f"classroom-{time.strftime('%Y%m%d-%H%M%S')}"
-    stem.with_suffix(".json").write_text(json.dumps(
-        {"machine": machine(), "rounds": [asdict(r) for r in rounds], "sizing": sized},
-        indent=2))
+    stem.with_suffix(".json").write_text(
+        json.dumps(
+            {"machine": machine(), "rounds": [asdict(r) for r in rounds], "sizing": sized}, indent=2
+        )
+    )
     stem.with_suffix(".md").write_text(text + "\n")
     print("\n" + text)
     if getattr(args, "publish", False):

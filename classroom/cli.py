@@ -20,30 +20,45 @@ DEFAULT_DIR = ROOT / "classroom-data"
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dir", default=str(DEFAULT_DIR),
-                        help="the classroom's folder: hub state, students' homes, data copy "
-                             "(default: %(default)s)")
+    parser.add_argument(
+        "--dir",
+        default=str(DEFAULT_DIR),
+        help="the classroom's folder: hub state, students' homes, data copy (default: %(default)s)",
+    )
 
 
 def _start_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--roster", required=True,
-                        help="text file with the students' names, one per line")
+    parser.add_argument(
+        "--roster", required=True, help="text file with the students' names, one per line"
+    )
     _common(parser)
-    parser.add_argument("--ip", default="127.0.0.1",
-                        help="address to listen on (default: loopback only; 0.0.0.0 for the "
-                             "class network)")
+    parser.add_argument(
+        "--ip",
+        default="127.0.0.1",
+        help="address to listen on (default: loopback only; 0.0.0.0 for the class network)",
+    )
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--mem", default="2G", type=_memory,
-                        help="memory per student (enforced only under systemd)")
+    parser.add_argument(
+        "--mem", default="2G", type=_memory, help="memory per student (enforced only under systemd)"
+    )
     parser.add_argument("--cpus", type=float, default=1.0, help="CPU cores per student")
-    parser.add_argument("--idle-minutes", type=int, default=60,
-                        help="stop a student's server after this long without activity")
+    parser.add_argument(
+        "--idle-minutes",
+        type=int,
+        default=60,
+        help="stop a student's server after this long without activity",
+    )
     parser.add_argument("--teacher", default="teacher", help="the teacher's (admin) user name")
-    parser.add_argument("--data", default=str(default_data_source()),
-                        help="the datasets with their SHA256SUMS (default: COURSE_DATA_DIR, "
-                             "else data/)")
-    parser.add_argument("--site", default="", help="a built course website to serve too "
-                                                   "(default: site/ when it has been built)")
+    parser.add_argument(
+        "--data",
+        default=str(default_data_source()),
+        help="the datasets with their SHA256SUMS (default: COURSE_DATA_DIR, else data/)",
+    )
+    parser.add_argument(
+        "--site",
+        default="",
+        help="a built course website to serve too (default: site/ when it has been built)",
+    )
     parser.add_argument("--ssl-cert", default="")
     parser.add_argument("--ssl-key", default="")
 
@@ -58,7 +73,8 @@ def _memory(text: str) -> str:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="course.py classroom",
-        description="Run the course for a whole class on one JupyterHub.")
+        description="Run the course for a whole class on one JupyterHub.",
+    )
     sub = top.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start", help="start the class's hub (Ctrl-C stops it)")
     _start_options(start)
@@ -67,21 +83,39 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--csv", type=Path, help="also write one row per student and check")
     kube = sub.add_parser("kubernetes", help="write Zero to JupyterHub values and a Dockerfile")
     _start_options(kube)
-    kube.add_argument("--out", default=str(ROOT / "classroom-kubernetes"),
-                      help="folder for values.yaml and Dockerfile (default: %(default)s)")
-    kube.add_argument("--image", default="dl-course-singleuser:latest",
-                      help="the single-user image name your registry will hold")
+    kube.add_argument(
+        "--out",
+        default=str(ROOT / "classroom-kubernetes"),
+        help="folder for values.yaml and Dockerfile (default: %(default)s)",
+    )
+    kube.add_argument(
+        "--image",
+        default="dl-course-singleuser:latest",
+        help="the single-user image name your registry will hold",
+    )
     bench = sub.add_parser("bench", help="N simulated students at once (sizes the machine)")
     bench.add_argument("--students", type=int, nargs="+", default=[1, 2, 4, 6])
     bench.add_argument("--chapters", nargs="+", default=["01", "03", "05"])
     bench.add_argument("--data", default=str(default_data_source()))
-    bench.add_argument("--out", type=Path, default=ROOT / "bench" / "results",
-                       help="where the JSON and Markdown results go")
-    bench.add_argument("--publish", action="store_true",
-                       help="also write the table into the README's classroom guide")
-    bench.add_argument("--from-results", type=Path, nargs="+", metavar="JSON",
-                       help="run nothing: the table from saved results (a later file's rounds "
-                            "replace an earlier one's)")
+    bench.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "bench" / "results",
+        help="where the JSON and Markdown results go",
+    )
+    bench.add_argument(
+        "--publish",
+        action="store_true",
+        help="also write the table into the README's classroom guide",
+    )
+    bench.add_argument(
+        "--from-results",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="run nothing: the table from saved results (a later file's rounds "
+        "replace an earlier one's)",
+    )
     return top
 
 
@@ -92,9 +126,11 @@ def _start(args: argparse.Namespace) -> int:
     scheme = "https" if settings.ssl_cert else "http"
     host = settings.ip if settings.ip not in ("0.0.0.0", "::") else "THIS-MACHINE'S-ADDRESS"
     url = f"{scheme}://{host}:{settings.port}/"
-    lines = [f"Classroom folder: {folder}",
-             f"Students on the roster: {len(settings.roster)}; teacher: {settings.teacher}",
-             f"Data (read-only copy, checksums verified): {settings.data_dir}"]
+    lines = [
+        f"Classroom folder: {folder}",
+        f"Students on the roster: {len(settings.roster)}; teacher: {settings.teacher}",
+        f"Data (read-only copy, checksums verified): {settings.data_dir}",
+    ]
     if settings.site_dir:
         lines.append(f"Course website: {url}services/course-site/")
     if generated:
@@ -105,15 +141,20 @@ def _start(args: argparse.Namespace) -> int:
             f"  teacher password ({settings.teacher}): {teacher_pw}",
         ]
     else:
-        lines.append(f"Passwords: from {CLASS_PASSWORD_ENV}/{TEACHER_PASSWORD_ENV} or the "
-                     "earlier start (secrets.json).")
+        lines.append(
+            f"Passwords: from {CLASS_PASSWORD_ENV}/{TEACHER_PASSWORD_ENV} or the "
+            "earlier start (secrets.json)."
+        )
     print("\n".join(lines), flush=True)
     for warning in warnings:
         print(f"\n{warning}", file=sys.stderr, flush=True)
 
     def ready() -> None:
-        print(f"\nThe class can sign in at {url}  (Ctrl-C stops the hub and every student's "
-              "server; work and accounts are kept.)", flush=True)
+        print(
+            f"\nThe class can sign in at {url}  (Ctrl-C stops the hub and every student's "
+            "server; work and accounts are kept.)",
+            flush=True,
+        )
 
     return hub.run_hub(folder, settings, on_ready=ready)
 

@@ -47,12 +47,14 @@ class Student:
         page = self.http.get(self.url("hub/login"), timeout=30)
         page.raise_for_status()
         xsrf = self.http.cookies.get("_xsrf", "")
-        answer = self.http.post(self.url("hub/login"), timeout=60, allow_redirects=False,
-                                data={"username": self.name, "password": password,
-                                      "_xsrf": xsrf})
+        answer = self.http.post(
+            self.url("hub/login"),
+            timeout=60,
+            allow_redirects=False,
+            data={"username": self.name, "password": password, "_xsrf": xsrf},
+        )
         if answer.status_code != 302:
-            raise SignInError(f"{self.name}: the hub answered {answer.status_code} to the "
-                              "sign-in")
+            raise SignInError(f"{self.name}: the hub answered {answer.status_code} to the sign-in")
 
     def cookie(self, name: str, path: str) -> str:
         """The value of cookie ``name`` set for ``path`` ('' if none)."""
@@ -63,15 +65,17 @@ class Student:
 
     def hub_api(self, method: str, path: str, **kwargs) -> requests.Response:
         headers = {"X-XSRFToken": self.cookie("_xsrf", "/hub/")}
-        return self.http.request(method, self.url(f"hub/api/{path}"), headers=headers,
-                                 timeout=60, **kwargs)
+        return self.http.request(
+            method, self.url(f"hub/api/{path}"), headers=headers, timeout=60, **kwargs
+        )
 
     def start_server(self, timeout: float = 180) -> None:
         """Start this user's server (as the spawn page does) and wait until it answers."""
         answer = self.hub_api("POST", f"users/{self.name}/server", json={})
         if answer.status_code not in (201, 202, 400):  # 400: already running
-            raise RuntimeError(f"{self.name}: starting the server gave {answer.status_code}: "
-                               f"{answer.text[:200]}")
+            raise RuntimeError(
+                f"{self.name}: starting the server gave {answer.status_code}: {answer.text[:200]}"
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             user = self.hub_api("GET", f"users/{self.name}").json()
@@ -87,13 +91,20 @@ class Student:
     def get(self, path: str, **kwargs) -> requests.Response:
         return self.http.get(self.url(path), timeout=60, **kwargs)
 
-    def server_api(self, method: str, path: str, user: str | None = None,
-                   **kwargs) -> requests.Response:
+    def server_api(
+        self, method: str, path: str, user: str | None = None, **kwargs
+    ) -> requests.Response:
         """A call to a single-user server's REST API (by default this user's own)."""
         prefix = f"user/{user or self.name}/"
         headers = {"X-XSRFToken": self.cookie("_xsrf", f"/{prefix}")}
-        return self.http.request(method, self.url(prefix + "api/" + path), headers=headers,
-                                 timeout=60, allow_redirects=False, **kwargs)
+        return self.http.request(
+            method,
+            self.url(prefix + "api/" + path),
+            headers=headers,
+            timeout=60,
+            allow_redirects=False,
+            **kwargs,
+        )
 
     def files(self) -> list[str]:
         listing = self.server_api("GET", "contents").json()
@@ -126,13 +137,31 @@ class Kernel:
         request = HTTPRequest(url, headers={"Cookie": cookies}, request_timeout=60)
         conn = await websocket_connect(request)
         msg_id = uuid.uuid4().hex
-        conn.write_message(json.dumps({
-            "header": {"msg_id": msg_id, "username": st.name, "session": self.session,
-                       "msg_type": "execute_request", "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {"code": code, "silent": False, "store_history": True,
-                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
-        }))
+        conn.write_message(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "username": st.name,
+                        "session": self.session,
+                        "msg_type": "execute_request",
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "buffers": [],
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": True,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                }
+            )
+        )
         result, replied, idle = Result(), False, False
         start = time.monotonic()
         try:

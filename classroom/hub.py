@@ -56,13 +56,15 @@ def warnings_for(settings: Settings, spawner: str) -> list[str]:
             "separation between students (code one student runs can read or change another "
             "student's files). For a real class, run this on a Linux server with systemd, "
             "where each student gets an enforced limit, or on Kubernetes (`classroom "
-            "kubernetes`).")
+            "kubernetes`)."
+        )
     if settings.ip not in ("127.0.0.1", "localhost", "::1") and not settings.ssl_cert:
         said.append(
             f"WARNING: the hub listens on {settings.ip} without TLS: passwords and notebooks "
             "cross the class network unencrypted, readable by anyone on it. Pass a "
             "certificate with --ssl-cert and --ssl-key (or put the hub behind an HTTPS "
-            "proxy) when the network is not one you trust.")
+            "proxy) when the network is not one you trust."
+        )
     return said
 
 
@@ -77,7 +79,8 @@ def prepare(args) -> tuple[Path, Settings, tuple[str, str, bool], list[str]]:
     if pid:
         raise ClassroomError(
             f"A classroom is already running from {folder} (process {pid}). Stop it first "
-            "(Ctrl-C in its terminal, or `kill` that process id), or pass another --dir.")
+            "(Ctrl-C in its terminal, or `kill` that process id), or pass another --dir."
+        )
     passwords = load_passwords(folder)
     # Every check passed: from here on the folder is written.
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,8 +88,14 @@ def prepare(args) -> tuple[Path, Settings, tuple[str, str, bool], list[str]]:
     spawner = "systemd" if systemd_available() else "local"
     site = Path(args.site or ROOT / "site").resolve()
     settings = Settings(
-        roster=roster, teacher=teacher, ip=args.ip, port=args.port, mem=args.mem,
-        cpus=args.cpus, idle_minutes=args.idle_minutes, data_dir=str(data),
+        roster=roster,
+        teacher=teacher,
+        ip=args.ip,
+        port=args.port,
+        mem=args.mem,
+        cpus=args.cpus,
+        idle_minutes=args.idle_minutes,
+        data_dir=str(data),
         ssl_cert=str(Path(args.ssl_cert).resolve()) if args.ssl_cert else "",
         ssl_key=str(Path(args.ssl_key).resolve()) if args.ssl_key else "",
         site_dir=str(site) if (site / "index.html").is_file() else "",
@@ -106,12 +115,14 @@ def hub_command() -> list[str]:
 
 def hub_environment(folder: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "COURSE_CLASSROOM_DIR": str(folder),
-        MARKER: str(folder),
-        "CONFIGPROXY_AUTH_TOKEN": secrets.token_hex(32),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
-    })
+    env.update(
+        {
+            "COURSE_CLASSROOM_DIR": str(folder),
+            MARKER: str(folder),
+            "CONFIGPROXY_AUTH_TOKEN": secrets.token_hex(32),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+        }
+    )
     return env
 
 
@@ -162,9 +173,14 @@ def api_ready(port: int, host: str = "127.0.0.1") -> bool:
 
 def start_hub_process(folder: Path, stdout=None) -> subprocess.Popen:
     """JupyterHub for this classroom, in its own session (signals reach only it)."""
-    return subprocess.Popen(hub_command(), cwd=folder / "state", env=hub_environment(folder),
-                            stdout=stdout, stderr=subprocess.STDOUT if stdout else None,
-                            start_new_session=True)
+    return subprocess.Popen(
+        hub_command(),
+        cwd=folder / "state",
+        env=hub_environment(folder),
+        stdout=stdout,
+        stderr=subprocess.STDOUT if stdout else None,
+        start_new_session=True,
+    )
 
 
 def port_answers(ip: str, port: int) -> bool:

@@ -52,7 +52,7 @@ c.Authenticator.admin_users = {S["teacher"]}
 c.Authenticator.allow_existing_users = False  # a name taken off the roster can no longer sign in
 c.JupyterHub.template_vars = {
     "announcement_login": "Sign in with your name as the class list spells it, and the "
-                          "class password your teacher gives you.",
+    "class password your teacher gives you.",
 }
 
 # --- each student's server ----------------------------------------------------------------------
@@ -109,17 +109,26 @@ def copy_course(spawner):
 c.Spawner.pre_spawn_hook = copy_course
 
 # --- housekeeping --------------------------------------------------------------------------------
-services = [{
-    "name": "idle-culler",
-    "command": [sys.executable, "-m", "jupyterhub_idle_culler",
-                f"--timeout={S['idle_minutes'] * 60}", "--cull-every=60"],
-    "environment": {"COURSE_CLASSROOM": str(FOLDER)},
-}]
-roles = [{
-    "name": "idle-culler",
-    "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
-    "services": ["idle-culler"],
-}]
+services = [
+    {
+        "name": "idle-culler",
+        "command": [
+            sys.executable,
+            "-m",
+            "jupyterhub_idle_culler",
+            f"--timeout={S['idle_minutes'] * 60}",
+            "--cull-every=60",
+        ],
+        "environment": {"COURSE_CLASSROOM": str(FOLDER)},
+    }
+]
+roles = [
+    {
+        "name": "idle-culler",
+        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+        "services": ["idle-culler"],
+    }
+]
 if S["site_dir"] and (Path(S["site_dir"]) / "index.html").is_file():
     # The course website, read-only, at /services/course-site/ (no sign-in needed).
     www = STATE / "www" / "services"
@@ -128,13 +137,23 @@ if S["site_dir"] and (Path(S["site_dir"]) / "index.html").is_file():
     if link.is_symlink() or link.exists():
         link.unlink()
     link.symlink_to(S["site_dir"], target_is_directory=True)
-    services.append({
-        "name": "course-site",
-        "url": f"http://127.0.0.1:{PORTS['site']}",
-        "command": [sys.executable, "-m", "http.server", str(PORTS["site"]),
-                    "--bind", "127.0.0.1", "--directory", str(STATE / "www")],
-        "environment": {"COURSE_CLASSROOM": str(FOLDER)},
-        "display": True,
-    })
+    services.append(
+        {
+            "name": "course-site",
+            "url": f"http://127.0.0.1:{PORTS['site']}",
+            "command": [
+                sys.executable,
+                "-m",
+                "http.server",
+                str(PORTS["site"]),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+                str(STATE / "www"),
+            ],
+            "environment": {"COURSE_CLASSROOM": str(FOLDER)},
+            "display": True,
+        }
+    )
 c.JupyterHub.services = services
 c.JupyterHub.load_roles = roles

@@ -38,8 +38,14 @@ from classroom.settings import (
 
 HOME = "/home/jovyan"  # the chart's default home mount path
 COURSE = "/srv/course"
-IMAGE_FILES = ("requirements.txt", "requirements.lock", "requirements-classroom.txt",
-               "requirements-classroom.lock", "pyproject.toml", "README.md")
+IMAGE_FILES = (
+    "requirements.txt",
+    "requirements.lock",
+    "requirements-classroom.txt",
+    "requirements-classroom.lock",
+    "pyproject.toml",
+    "README.md",
+)
 IMAGE_DIRS = ("helpers", "notebooks", "lab_settings")
 
 
@@ -52,21 +58,37 @@ def hub_pin() -> str:
     return match.group(0)
 
 
-def values(roster: list[str], teacher: str, class_pw: str, teacher_pw: str, mem: str,
-           cpus: float, idle_minutes: int, image: str, ssl: tuple[str, str] | None) -> dict:
+def values(
+    roster: list[str],
+    teacher: str,
+    class_pw: str,
+    teacher_pw: str,
+    mem: str,
+    cpus: float,
+    idle_minutes: int,
+    image: str,
+    ssl: tuple[str, str] | None,
+) -> dict:
     """The chart's values, as a dict (written as YAML by :func:`write_deployment`)."""
     name, tag = image.rsplit(":", 1) if ":" in image.rsplit("/", 1)[-1] else (image, "latest")
     threads = str(max(1, round(cpus)))
     # Kubernetes quantities: bytes are unambiguous (2G here means 2 GiB, as in `start`).
     mem_bytes = memory_bytes(mem)
     config: dict = {
-        "hub": {"config": {
-            "JupyterHub": {"authenticator_class": "shared-password"},
-            "SharedPasswordAuthenticator": {"user_password": class_pw,
-                                            "admin_password": teacher_pw},
-            "Authenticator": {"allowed_users": list(roster), "admin_users": [teacher],
-                              "allow_existing_users": False},
-        }},
+        "hub": {
+            "config": {
+                "JupyterHub": {"authenticator_class": "shared-password"},
+                "SharedPasswordAuthenticator": {
+                    "user_password": class_pw,
+                    "admin_password": teacher_pw,
+                },
+                "Authenticator": {
+                    "allowed_users": list(roster),
+                    "admin_users": [teacher],
+                    "allow_existing_users": False,
+                },
+            }
+        },
         "singleuser": {
             "image": {"name": name, "tag": tag},
             "defaultUrl": "/lab/tree/00_start_here.ipynb",
@@ -81,16 +103,26 @@ def values(roster: list[str], teacher: str, class_pw: str, teacher_pw: str, mem:
                 "OMP_NUM_THREADS": threads,
             },
             # New chapters arrive as new files; a student's edited notebook is never replaced.
-            "lifecycleHooks": {"postStart": {"exec": {"command": [
-                "sh", "-c", f"cp -n {COURSE}/notebooks/[0-9][0-9]_*.ipynb {HOME}/ || true"]}}},
+            "lifecycleHooks": {
+                "postStart": {
+                    "exec": {
+                        "command": [
+                            "sh",
+                            "-c",
+                            f"cp -n {COURSE}/notebooks/[0-9][0-9]_*.ipynb {HOME}/ || true",
+                        ]
+                    }
+                }
+            },
             "storage": {"capacity": "2Gi"},
         },
         "cull": {"enabled": True, "timeout": idle_minutes * 60, "every": 60},
     }
     if ssl:
         cert, key = (Path(p).read_text(encoding="utf-8") for p in ssl)
-        config["proxy"] = {"https": {"enabled": True, "type": "manual",
-                                     "manual": {"cert": cert, "key": key}}}
+        config["proxy"] = {
+            "https": {"enabled": True, "type": "manual", "manual": {"cert": cert, "key": key}}
+        }
     return config
 
 
@@ -133,14 +165,28 @@ def write_deployment(args) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     save_passwords(out, class_pw, teacher_pw)
     ssl = (args.ssl_cert, args.ssl_key) if args.ssl_cert else None
-    config = values(roster, teacher, class_pw, teacher_pw, args.mem, args.cpus,
-                    args.idle_minutes, args.image, ssl)
-    header = ("# Zero to JupyterHub values for the course's classroom, written by\n"
-              "# `python3 course.py classroom kubernetes`. It holds the class and teacher\n"
-              "# passwords: keep it private (it is readable by its owner only).\n")
+    config = values(
+        roster,
+        teacher,
+        class_pw,
+        teacher_pw,
+        args.mem,
+        args.cpus,
+        args.idle_minutes,
+        args.image,
+        ssl,
+    )
+    header = (
+        "# Zero to JupyterHub values for the course's classroom, written by\n"
+        "# `python3 course.py classroom kubernetes`. It holds the class and teacher\n"
+        "# passwords: keep it private (it is readable by its owner only).\n"
+    )
     values_path = out / "values.yaml"
-    write_atomically(values_path, header + yaml.safe_dump(config, sort_keys=False,
-                                                          allow_unicode=True), mode=0o600)
+    write_atomically(
+        values_path,
+        header + yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
+        mode=0o600,
+    )
     image = out / "image"
     staging = out / ".image-new"
     remove_tree(staging)
@@ -148,8 +194,11 @@ def write_deployment(args) -> list[Path]:
     for name in IMAGE_FILES:
         shutil.copyfile(ROOT / name, staging / name)
     for name in IMAGE_DIRS:
-        shutil.copytree(ROOT / name, staging / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_*"))
+        shutil.copytree(
+            ROOT / name,
+            staging / name,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_*"),
+        )
     copy_data(source, files, staging)
     (staging / "Dockerfile").write_text(dockerfile(), encoding="utf-8")
     remove_tree(image)

@@ -25,7 +25,8 @@ def report(folder: Path, csv_path: Path | None = None) -> str:
     if not folder.is_dir():
         raise ClassroomError(
             f"{folder} does not exist, so it holds no classroom. Pass the --dir that "
-            "`classroom start` used (default: classroom/ in the course folder).")
+            "`classroom start` used (default: classroom/ in the course folder)."
+        )
     rows = class_rows(folder)
     if csv_path is not None:
         try:
@@ -33,5 +34,6 @@ def report(folder: Path, csv_path: Path | None = None) -> str:
         except OSError as err:
             raise ClassroomError(
                 f"Could not write {csv_path} ({err.strerror or err}): choose a file in a "
-                "folder you can write to.") from None
+                "folder you can write to."
+            ) from None
     return progress.format_table(rows)

@@ -68,7 +68,8 @@ class Settings:
                 f"{folder} holds no classroom (there is no {SETTINGS_NAME} in it). Pass the "
                 "--dir that `classroom start` used (default: classroom/ in the course "
                 "folder), or start a classroom there first with `python3 course.py classroom "
-                "start --roster students.txt`.")
+                "start --roster students.txt`."
+            )
         return cls(**json.loads(path.read_text(encoding="utf-8")))
 
 
@@ -90,12 +91,15 @@ def read_roster(path: Path, teacher: str = "teacher") -> list[str]:
     if not path.is_file():
         raise ClassroomError(
             f"The roster {path} does not exist. Write the students' names in a text file, "
-            "one per line (for example `kim.minjun`), and pass it with --roster.")
+            "one per line (for example `kim.minjun`), and pass it with --roster."
+        )
     try:
         lines = path.read_text(encoding="utf-8").split("\n")
     except UnicodeDecodeError:
-        raise ClassroomError(f"The roster {path} is not UTF-8 text. Save it as plain text "
-                             "(UTF-8), one student name per line.") from None
+        raise ClassroomError(
+            f"The roster {path} is not UTF-8 text. Save it as plain text "
+            "(UTF-8), one student name per line."
+        ) from None
     if lines and lines[-1] == "":
         lines.pop()  # the newline at the end of the last line
     problems, seen, names = [], {}, []
@@ -115,13 +119,15 @@ def read_roster(path: Path, teacher: str = "teacher") -> list[str]:
     if not names and not problems:
         problems.append("it has no names")
     if problems:
-        shown = "; ".join(problems[:8]) + (f"; and {len(problems) - 8} more"
-                                           if len(problems) > 8 else "")
+        shown = "; ".join(problems[:8]) + (
+            f"; and {len(problems) - 8} more" if len(problems) > 8 else ""
+        )
         raise ClassroomError(
             f"The roster {path} cannot be used: {shown}. Write one name per line, with no "
             "blank lines and no repeats; a name is 1 to 32 lower-case letters, digits, dots, "
             "hyphens or underscores, starting with a letter (e.g. `kim.minjun`), and is not "
-            f"the teacher's name ({teacher!r}, set with --teacher).")
+            f"the teacher's name ({teacher!r}, set with --teacher)."
+        )
     return names
 
 
@@ -129,7 +135,8 @@ def check_name(name: str, what: str) -> str:
     if not NAME_RULE.fullmatch(name):
         raise ClassroomError(
             f"The {what} {name!r} is not a valid user name: use 1 to 32 lower-case letters, "
-            "digits, dots, hyphens or underscores, starting with a letter.")
+            "digits, dots, hyphens or underscores, starting with a letter."
+        )
     return name
 
 
@@ -145,8 +152,10 @@ def check_options(args) -> tuple[str, list[str]]:
         raise ClassroomError("Pass both --ssl-cert and --ssl-key, or neither.")
     for path in (args.ssl_cert, args.ssl_key):
         if path and not Path(path).is_file():
-            raise ClassroomError(f"The TLS file {path} does not exist: pass the certificate "
-                                 "and key files your school issued for this server.")
+            raise ClassroomError(
+                f"The TLS file {path} does not exist: pass the certificate "
+                "and key files your school issued for this server."
+            )
     return teacher, roster
 
 
@@ -180,21 +189,27 @@ def check_passwords(class_pw: str, teacher_pw: str) -> None:
         raise ClassroomError(
             f"The class password is {len(class_pw)} characters long; it needs at least "
             f"{CLASS_MIN}. Set a longer {CLASS_PASSWORD_ENV}, or unset it and a password is "
-            "generated for you.")
+            "generated for you."
+        )
     if len(teacher_pw) < TEACHER_MIN:
         raise ClassroomError(
             f"The teacher's password is {len(teacher_pw)} characters long; it needs at least "
             f"{TEACHER_MIN} (it gives admin rights over every student's server). Set a longer "
-            f"{TEACHER_PASSWORD_ENV}, or unset it and one is generated for you.")
+            f"{TEACHER_PASSWORD_ENV}, or unset it and one is generated for you."
+        )
     if class_pw == teacher_pw:
         raise ClassroomError(
             f"The class password and the teacher's password are the same. Set "
-            f"{CLASS_PASSWORD_ENV} and {TEACHER_PASSWORD_ENV} to different values.")
+            f"{CLASS_PASSWORD_ENV} and {TEACHER_PASSWORD_ENV} to different values."
+        )
 
 
 def save_passwords(folder: Path, class_pw: str, teacher_pw: str) -> None:
-    write_atomically(folder / SECRETS_NAME, json.dumps(
-        {"class_password": class_pw, "teacher_password": teacher_pw}) + "\n", mode=0o600)
+    write_atomically(
+        folder / SECRETS_NAME,
+        json.dumps({"class_password": class_pw, "teacher_password": teacher_pw}) + "\n",
+        mode=0o600,
+    )
 
 
 def check_folder(folder: Path) -> Path:
@@ -213,7 +228,8 @@ def check_folder(folder: Path) -> Path:
         raise ClassroomError(
             f"The classroom folder {folder} cannot be written to ({err.strerror or err}). "
             "Pass a folder you own with --dir (it holds the hub's state, the students' "
-            "homes and a read-only copy of the data).") from None
+            "homes and a read-only copy of the data)."
+        ) from None
     for path in new:  # made only to prove it works (innermost first): start makes it again
         path.rmdir()
     return folder
@@ -232,7 +248,8 @@ def check_port(ip: str, port: int, what: str = "--port") -> None:
             raise ClassroomError(
                 f"Port {port} on {ip} is not free ({err.strerror or err}): another program, "
                 "or a classroom that is still running, uses it. Stop that program, or choose "
-                f"another port with {what} (e.g. {what} {port + 1}).") from None
+                f"another port with {what} (e.g. {what} {port + 1})."
+            ) from None
 
 
 def free_port(ip: str = "127.0.0.1") -> int:
@@ -245,7 +262,8 @@ def check_memory(text: str) -> str:
     if not MEMORY_RULE.fullmatch(text.strip()):
         raise ClassroomError(
             f"--mem {text!r} is not an amount of memory: write a number with K, M, G or T, "
-            "e.g. --mem 2G or --mem 1500M.")
+            "e.g. --mem 2G or --mem 1500M."
+        )
     return text.strip().upper()
 
 
@@ -267,7 +285,8 @@ def verify_data(source: Path) -> list[str]:
         raise ClassroomError(
             f"The data folder {source} does not exist. Download the datasets on a machine "
             "with internet (`.venv/bin/python -m helpers.datasets fetch --to data`) and copy "
-            "the folder here, then pass it with --data (or set COURSE_DATA_DIR).")
+            "the folder here, then pass it with --data (or set COURSE_DATA_DIR)."
+        )
     try:
         results = verify(source)
     except DatasetError as err:
@@ -278,7 +297,8 @@ def verify_data(source: Path) -> list[str]:
             f"The data folder {source} fails its checksums: {', '.join(bad)}. Copy those files "
             "again from their source, or fetch them anew with `.venv/bin/python -m "
             f"helpers.datasets fetch --to {source}`; `.venv/bin/python -m helpers.datasets "
-            f"verify {source}` checks the folder.")
+            f"verify {source}` checks the folder."
+        )
     return [rel for rel, _ in results]
 
 

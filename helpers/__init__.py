@@ -47,6 +47,7 @@ def _import_tensorflow_quietly() -> None:
         saved = os.dup(2)
     except (OSError, ValueError):  # no real fd 2 (some IDEs): import normally
         import tensorflow  # noqa: F401
+
         return
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
@@ -83,6 +84,7 @@ warnings.filterwarnings(
     "ignore", message=r"`shuffle=True` was passed, but will be ignored", category=UserWarning
 )
 
+
 def limit_malloc_growth(threshold_bytes: int = 1 << 20) -> bool:
     """Stop glibc from hoarding freed large buffers (Linux only; returns True if applied).
 
@@ -112,6 +114,7 @@ if _in_notebook_kernel():
     limit_malloc_growth()
     _import_tensorflow_quietly()
     quiet_python_logs()  # also when TensorFlow was already imported
+
 
 def seed_offset() -> int:
     """The maintainers' ``COURSE_SEED_OFFSET`` (0 when unset); see :func:`seed_everything`."""

@@ -24,8 +24,15 @@ import numpy as np
 
 from helpers.data import CHATBOT_LABELS
 
-__all__ = ["LABEL_NAMES", "Reply", "AnswerIndex", "echo_entities", "ChatEngine",
-           "render_history", "chat_widget"]
+__all__ = [
+    "LABEL_NAMES",
+    "Reply",
+    "AnswerIndex",
+    "echo_entities",
+    "ChatEngine",
+    "render_history",
+    "chat_widget",
+]
 
 LABEL_NAMES = CHATBOT_LABELS  # ChatbotData's labels 0, 1, 2: 일상다반사, 이별, 사랑
 NOT_UNDERSTOOD = "무슨 말씀인지 잘 모르겠어요. 한 문장으로 말해 주세요."
@@ -53,20 +60,28 @@ class AnswerIndex:
     word stems whatever particle follows them.
     """
 
-    def __init__(self, questions: Sequence[str], answers: Sequence[str],
-                 labels: Sequence[int], ngram_range: tuple[int, int] = (1, 3)):
+    def __init__(
+        self,
+        questions: Sequence[str],
+        answers: Sequence[str],
+        labels: Sequence[int],
+        ngram_range: tuple[int, int] = (1, 3),
+    ):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         if not len(questions) == len(answers) == len(labels):
-            raise ValueError(f"{len(questions)} questions, {len(answers)} answers and "
-                             f"{len(labels)} labels: give one of each per pair.")
+            raise ValueError(
+                f"{len(questions)} questions, {len(answers)} answers and "
+                f"{len(labels)} labels: give one of each per pair."
+            )
         if len(questions) == 0:
             raise ValueError("AnswerIndex needs at least one question/answer pair.")
         self.questions = [str(q) for q in questions]
         self.answers = [str(a) for a in answers]
         self.labels = np.asarray(labels, dtype=np.int64)
-        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range,
-                                          sublinear_tf=True)
+        self.vectorizer = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=ngram_range, sublinear_tf=True
+        )
         self.matrix = self.vectorizer.fit_transform(self.questions)  # rows have norm 1
 
     def answers_for(self, label: int) -> set[str]:
@@ -106,9 +121,13 @@ def echo_entities(answer: str, entities: Sequence[tuple[str, str]]) -> str:
 class ChatEngine:
     """Sentence -> label (``classify``) + entities (``tag``) -> reply from ``index``."""
 
-    def __init__(self, classify: Callable[[list[str]], np.ndarray],
-                 tag: Callable[[str], list[tuple[str, str]]], index: AnswerIndex,
-                 label_names: Sequence[str] = LABEL_NAMES):
+    def __init__(
+        self,
+        classify: Callable[[list[str]], np.ndarray],
+        tag: Callable[[str], list[tuple[str, str]]],
+        index: AnswerIndex,
+        label_names: Sequence[str] = LABEL_NAMES,
+    ):
         self.classify, self.tag, self.index = classify, tag, index
         self.label_names = tuple(label_names)
 
@@ -120,14 +139,24 @@ class ChatEngine:
             return Reply(NOT_UNDERSTOOD, -1, "-", 0.0)
         probs = np.asarray(self.classify([sentence]), dtype=float).reshape(-1)
         if probs.shape != (len(self.label_names),):
-            raise ValueError(f"classify() returned {probs.size} probabilities for one sentence; "
-                             f"expected {len(self.label_names)}, one per label.")
+            raise ValueError(
+                f"classify() returned {probs.size} probabilities for one sentence; "
+                f"expected {len(self.label_names)}, one per label."
+            )
         label = int(np.argmax(probs))
         found = list(self.tag(sentence))
         row, similarity = self.index.nearest(sentence, label)
         answer = self.index.answers[row]
-        return Reply(echo_entities(answer, found), label, self.label_names[label],
-                     float(probs[label]), found, self.index.questions[row], answer, similarity)
+        return Reply(
+            echo_entities(answer, found),
+            label,
+            self.label_names[label],
+            float(probs[label]),
+            found,
+            self.index.questions[row],
+            answer,
+            similarity,
+        )
 
 
 def render_history(history: Sequence[tuple[str, Reply]]) -> str:
@@ -137,10 +166,16 @@ def render_history(history: Sequence[tuple[str, Reply]]) -> str:
         found = ", ".join(f"{text} ({kind})" for text, kind in reply.entities) or "none"
         rows.append(
             '<div style="margin:4px 0"><b>you:</b> ' + html.escape(sentence) + "</div>"
-            '<div style="margin:0 0 8px 1.5em"><b>bot:</b> ' + html.escape(reply.text)
-            + '<br><small style="color:#666">label: ' + html.escape(reply.label_name)
-            + f" ({reply.confidence:.0%}) · entities: " + html.escape(found)
-            + " · closest question: " + html.escape(reply.matched_question) + "</small></div>")
+            '<div style="margin:0 0 8px 1.5em"><b>bot:</b> '
+            + html.escape(reply.text)
+            + '<br><small style="color:#666">label: '
+            + html.escape(reply.label_name)
+            + f" ({reply.confidence:.0%}) · entities: "
+            + html.escape(found)
+            + " · closest question: "
+            + html.escape(reply.matched_question)
+            + "</small></div>"
+        )
     return "".join(rows) or "<i>Type a sentence in Korean and press Enter.</i>"
 
 
@@ -154,8 +189,11 @@ def chat_widget(engine: ChatEngine):
 
     history: list[tuple[str, Reply]] = []
     log = widgets.HTML(render_history(history))
-    box = widgets.Text(placeholder="한국어로 말해 보세요, e.g. 오늘 너무 심심해 (Enter)",
-                       continuous_update=False, layout=widgets.Layout(width="70%"))
+    box = widgets.Text(
+        placeholder="한국어로 말해 보세요, e.g. 오늘 너무 심심해 (Enter)",
+        continuous_update=False,
+        layout=widgets.Layout(width="70%"),
+    )
     button = widgets.Button(description="보내기 (send)")
 
     def send(sentence: str) -> Reply | None:

@@ -1,8 +1,8 @@
 """The notebooks' name for :mod:`helpers.data`, and its command line.
 
-    python -m helpers.datasets fetch  [--to DIR] [--mirror URL]   download, write SHA256SUMS
-    python -m helpers.datasets verify [DIR]                       check a folder
-    python -m helpers.datasets serve  [--dir DIR] [--port PORT]   be the classroom mirror
+python -m helpers.datasets fetch  [--to DIR] [--mirror URL]   download, write SHA256SUMS
+python -m helpers.datasets verify [DIR]                       check a folder
+python -m helpers.datasets serve  [--dir DIR] [--port PORT]   be the classroom mirror
 """
 
 import sys

@@ -25,20 +25,47 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
-    "ENTITY_TYPES", "ENTITY_NAMES", "TAGS", "PAD", "OOV",
-    "hangul_font_path", "use_hangul_font", "has_final_consonant", "josa",
-    "char_vocabulary", "encode_chars", "encode_tags", "decode_tags", "length_batches",
-    "bio_spans", "entities", "confident_entities", "entity_scores", "highlight_entities",
+    "ENTITY_TYPES",
+    "ENTITY_NAMES",
+    "TAGS",
+    "PAD",
+    "OOV",
+    "hangul_font_path",
+    "use_hangul_font",
+    "has_final_consonant",
+    "josa",
+    "char_vocabulary",
+    "encode_chars",
+    "encode_tags",
+    "decode_tags",
+    "length_batches",
+    "bio_spans",
+    "entities",
+    "confident_entities",
+    "entity_scores",
+    "highlight_entities",
 ]
 
 ENTITY_TYPES = ("PS", "LC", "OG", "DT", "TI", "QT")
-ENTITY_NAMES = {"PS": "person 인물", "LC": "location 장소", "OG": "organisation 기관",
-                "DT": "date 날짜", "TI": "time 시간", "QT": "quantity 수량"}
+ENTITY_NAMES = {
+    "PS": "person 인물",
+    "LC": "location 장소",
+    "OG": "organisation 기관",
+    "DT": "date 날짜",
+    "TI": "time 시간",
+    "QT": "quantity 수량",
+}
 PAD, OOV = "<pad>", "<unk>"
 # Index 0 is padding (masked), 1 is "O"; then B- and I- of each type.
 TAGS = (PAD, "O") + tuple(f"{p}-{t}" for t in ENTITY_TYPES for p in "BI")
-_COLOURS = {"PS": "#fdd49e", "LC": "#c7e9c0", "OG": "#c6dbef", "DT": "#dadaeb",
-            "TI": "#fcc5c0", "QT": "#f0f0a0"}
+_COLOURS = {
+    "PS": "#fdd49e",
+    "LC": "#c7e9c0",
+    "OG": "#c6dbef",
+    "DT": "#dadaeb",
+    "TI": "#fcc5c0",
+    "QT": "#f0f0a0",
+}
 
 HANGUL_FONT_PACKAGE = "koreanize_matplotlib"
 HANGUL_FONT_FILE = "NanumGothic.ttf"
@@ -117,8 +144,15 @@ def has_final_consonant(word: str) -> bool:
     return last in "013678"
 
 
-_PARTICLES = {("을", "를"), ("이", "가"), ("은", "는"), ("과", "와"), ("으로", "로"),
-              ("이라", "라"), ("이에요", "예요")}
+_PARTICLES = {
+    ("을", "를"),
+    ("이", "가"),
+    ("은", "는"),
+    ("과", "와"),
+    ("으로", "로"),
+    ("이라", "라"),
+    ("이에요", "예요"),
+}
 
 
 def josa(word: str, after_consonant: str, after_vowel: str) -> str:
@@ -130,8 +164,10 @@ def josa(word: str, after_consonant: str, after_vowel: str) -> str:
     이에요/예요. ``(으)로`` after ㄹ takes 로 (서울로).
     """
     if (after_consonant, after_vowel) not in _PARTICLES:
-        raise ValueError(f"unknown particle pair {after_consonant}/{after_vowel}; use one of "
-                         + ", ".join(f"{a}/{b}" for a, b in sorted(_PARTICLES)))
+        raise ValueError(
+            f"unknown particle pair {after_consonant}/{after_vowel}; use one of "
+            + ", ".join(f"{a}/{b}" for a, b in sorted(_PARTICLES))
+        )
     final = has_final_consonant(word)
     last = word.rstrip()[-1:] if word.strip() else ""
     if after_consonant == "으로" and last and _FIRST_SYLLABLE <= ord(last) <= _LAST_SYLLABLE:
@@ -154,8 +190,9 @@ def char_vocabulary(sentences: Iterable[Sequence[str]], min_count: int = 2) -> l
     return [PAD, OOV] + [ch for ch, n in counts.most_common() if n >= min_count]
 
 
-def encode_chars(sentences: Sequence[Sequence[str]], vocabulary: Sequence[str],
-                 maxlen: int) -> np.ndarray:
+def encode_chars(
+    sentences: Sequence[Sequence[str]], vocabulary: Sequence[str], maxlen: int
+) -> np.ndarray:
     """Sentences (sequences of characters) to an ``(n, maxlen)`` int32 array.
 
     Padding 0 at the end; longer sentences are cut at ``maxlen``; unknown
@@ -165,7 +202,7 @@ def encode_chars(sentences: Sequence[Sequence[str]], vocabulary: Sequence[str],
     out = np.zeros((len(sentences), maxlen), dtype="int32")
     for row, sentence in enumerate(sentences):
         ids = [index.get(ch, 1) for ch in list(sentence)[:maxlen]]
-        out[row, :len(ids)] = ids
+        out[row, : len(ids)] = ids
     return out
 
 
@@ -177,9 +214,10 @@ def encode_tags(tag_lists: Sequence[Sequence[str]], maxlen: int) -> np.ndarray:
         try:
             ids = [index[tag] for tag in list(tags)[:maxlen]]
         except KeyError as err:
-            raise ValueError(f"tag {err.args[0]!r} (sentence {row}) is not one of {TAGS[1:]}.") \
-                from None
-        out[row, :len(ids)] = ids
+            raise ValueError(
+                f"tag {err.args[0]!r} (sentence {row}) is not one of {TAGS[1:]}."
+            ) from None
+        out[row, : len(ids)] = ids
     return out
 
 
@@ -190,8 +228,9 @@ def decode_tags(ids: Sequence[int], length: int) -> list[str]:
     return tags + ["O"] * (length - len(tags))
 
 
-def length_batches(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int = 0,
-                   step: int = 16):
+def length_batches(
+    x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int = 0, step: int = 16
+):
     """A ``tf.data.Dataset`` of ``(x, y)`` batches grouped by sentence length.
 
     ``x`` and ``y`` are post-padded ``(n, maxlen)`` arrays (0 = padding). Rows
@@ -211,17 +250,18 @@ def length_batches(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int
         raise ValueError(f"x has shape {x.shape} but y {y.shape}: one tag per character.")
     lengths = (x > 0).sum(axis=1)
     order = np.argsort(lengths, kind="stable")
-    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    widths = [int(min(x.shape[1], max(step, -(-lengths[b].max() // step) * step)))
-              for b in batches]
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    widths = [int(min(x.shape[1], max(step, -(-lengths[b].max() // step) * step))) for b in batches]
     rng = np.random.default_rng(seed)
 
     def epoch():
         for j in rng.permutation(len(batches)):
-            yield x[batches[j], :widths[j]], y[batches[j], :widths[j]]
+            yield x[batches[j], : widths[j]], y[batches[j], : widths[j]]
 
-    spec = (tf.TensorSpec((None, None), tf.as_dtype(x.dtype)),
-            tf.TensorSpec((None, None), tf.as_dtype(y.dtype)))
+    spec = (
+        tf.TensorSpec((None, None), tf.as_dtype(x.dtype)),
+        tf.TensorSpec((None, None), tf.as_dtype(y.dtype)),
+    )
     dataset = tf.data.Dataset.from_generator(epoch, output_signature=spec)
     return dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
 
@@ -262,9 +302,12 @@ def entities(chars: Sequence[str], tags: Sequence[str]) -> list[tuple[str, str]]
     return out
 
 
-def confident_entities(chars: Sequence[str], probabilities: np.ndarray,
-                       min_confidence: float = 0.75, min_length: int = 2
-                       ) -> list[tuple[str, str]]:
+def confident_entities(
+    chars: Sequence[str],
+    probabilities: np.ndarray,
+    min_confidence: float = 0.75,
+    min_length: int = 2,
+) -> list[tuple[str, str]]:
     """The entities a tagger is sure of: ``[(text, type), ...]`` in order.
 
     ``probabilities`` is the tagger's output for one sentence, shape
@@ -274,10 +317,12 @@ def confident_entities(chars: Sequence[str], probabilities: np.ndarray,
     characters or more. Use it on text unlike the tagger's training data, where
     low-confidence guesses are mostly wrong.
     """
-    probabilities = np.asarray(probabilities)[:len(chars)]
+    probabilities = np.asarray(probabilities)[: len(chars)]
     if len(probabilities) < len(chars):
-        raise ValueError(f"{len(probabilities)} rows of probabilities for {len(chars)} "
-                         "characters: one row per character.")
+        raise ValueError(
+            f"{len(probabilities)} rows of probabilities for {len(chars)} "
+            "characters: one row per character."
+        )
     tags = decode_tags(probabilities.argmax(axis=-1), len(chars))
     top = probabilities.max(axis=-1)
     kept = []
@@ -288,8 +333,9 @@ def confident_entities(chars: Sequence[str], probabilities: np.ndarray,
     return kept
 
 
-def entity_scores(true_tags: Sequence[Sequence[str]],
-                  pred_tags: Sequence[Sequence[str]]) -> dict[str, dict[str, float]]:
+def entity_scores(
+    true_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequence[str]]
+) -> dict[str, dict[str, float]]:
     """Entity-level precision, recall and F1, overall (``"all"``) and per type.
 
     An entity counts as found only if its type, start and end all match.
@@ -301,8 +347,10 @@ def entity_scores(true_tags: Sequence[Sequence[str]],
     counts: dict[str, Counter] = {"all": Counter()}
     for sentence, (truth, guess) in enumerate(zip(true_tags, pred_tags, strict=True)):
         if len(truth) != len(guess):
-            raise ValueError(f"sentence {sentence}: {len(truth)} true tags but {len(guess)} "
-                             "predicted ones; give one tag per character.")
+            raise ValueError(
+                f"sentence {sentence}: {len(truth)} true tags but {len(guess)} "
+                "predicted ones; give one tag per character."
+            )
         t, p = bio_spans(truth), bio_spans(guess)
         for name, spans in (("true", t), ("predicted", p), ("found", t & p)):
             for kind, _, _ in spans:
@@ -314,8 +362,14 @@ def entity_scores(true_tags: Sequence[Sequence[str]],
         precision = c["found"] / c["predicted"] if c["predicted"] else 0.0
         recall = c["found"] / c["true"] if c["true"] else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        scores[kind] = {"precision": precision, "recall": recall, "f1": f1,
-                        "true": c["true"], "predicted": c["predicted"], "found": c["found"]}
+        scores[kind] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "true": c["true"],
+            "predicted": c["predicted"],
+            "found": c["found"],
+        }
     return scores
 
 
@@ -329,7 +383,8 @@ def highlight_entities(chars: Sequence[str], tags: Sequence[str]) -> str:
         parts.append(
             f'<mark style="background:{colour}; padding:0 2px; border-radius:3px" '
             f'title="{html.escape(ENTITY_NAMES.get(kind, kind))}">'
-            f'{html.escape("".join(chars[start:end]))}<sub>{html.escape(kind)}</sub></mark>')
+            f"{html.escape(''.join(chars[start:end]))}<sub>{html.escape(kind)}</sub></mark>"
+        )
         pos = end
     parts.append(html.escape("".join(chars[pos:])))
     return '<span style="font-size:1.1em; line-height:1.8">' + "".join(parts) + "</span>"

@@ -28,6 +28,7 @@ __all__ = [
     "plot_lines",
 ]
 
+
 def markdown_table(
     header: Sequence[str], rows: Iterable[Sequence[Any]], align: str | None = None
 ) -> str:
@@ -41,8 +42,10 @@ def markdown_table(
         raise ValueError(
             f"align needs one 'l' or 'r' per column ({len(header)} columns), got {align!r}."
         )
-    lines = ["| " + " | ".join(map(str, header)) + " |",
-             "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|"]
+    lines = [
+        "| " + " | ".join(map(str, header)) + " |",
+        "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|",
+    ]
     for row in rows:
         row = list(row)
         if len(row) != len(header):
@@ -121,8 +124,14 @@ def plot_history(
     return fig
 
 
-def _finish(fig: plt.Figure, ax: plt.Axes, xlabel: str, ylabel: str, title: str | None,
-            legend_size: float | None = None) -> plt.Figure:
+def _finish(
+    fig: plt.Figure,
+    ax: plt.Axes,
+    xlabel: str,
+    ylabel: str,
+    title: str | None,
+    legend_size: float | None = None,
+) -> plt.Figure:
     """Labels, optional title, light grid and legend: the common ending of the curve plots."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -181,10 +190,12 @@ def plot_runs(
                 f"got an array of shape {values.shape}."
             )
         epochs = np.arange(1, values.shape[1] + 1)
-        (line,) = ax.plot(epochs, values.mean(axis=0), "o-", ms=3,
-                          label=f"{name} (mean of {len(values)})")
-        ax.fill_between(epochs, values.min(axis=0), values.max(axis=0),
-                        color=line.get_color(), alpha=0.2, lw=0)
+        (line,) = ax.plot(
+            epochs, values.mean(axis=0), "o-", ms=3, label=f"{name} (mean of {len(values)})"
+        )
+        ax.fill_between(
+            epochs, values.min(axis=0), values.max(axis=0), color=line.get_color(), alpha=0.2, lw=0
+        )
     return _finish(fig, ax, xlabel, ylabel, title, legend_size=8)
 
 
@@ -209,8 +220,9 @@ def show_images(
         raise ValueError("show_images() got no images to show.")
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * 1.25 * nrows),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * 1.25 * nrows), squeeze=False
+    )
 
     def name(k: Any) -> str:
         return str(class_names[int(k)]) if class_names is not None else str(k)
@@ -244,7 +256,11 @@ def plot_confusion_matrix(
 
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     ConfusionMatrixDisplay.from_predictions(
-        y_true, y_pred, display_labels=class_names, ax=ax, colorbar=False,
+        y_true,
+        y_pred,
+        display_labels=class_names,
+        ax=ax,
+        colorbar=False,
         xticks_rotation=45 if class_names is not None else "horizontal",
     )
     if title:
@@ -293,16 +309,19 @@ def show_maps(
     """
     maps = np.asarray(maps, dtype=float)
     if maps.ndim != 3 or len(maps) == 0:
-        raise ValueError(f"show_maps() needs a stack of 2-D maps, shape (n, height, width); "
-                         f"got shape {maps.shape}. For Keras channels-last output of one image "
-                         "use np.moveaxis(fmap[0], -1, 0).")
+        raise ValueError(
+            f"show_maps() needs a stack of 2-D maps, shape (n, height, width); "
+            f"got shape {maps.shape}. For Keras channels-last output of one image "
+            "use np.moveaxis(fmap[0], -1, 0)."
+        )
     if titles is not None and len(titles) != len(maps):
         raise ValueError(f"show_maps() got {len(titles)} titles for {len(maps)} maps.")
     n = len(maps)
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * bool(title)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * bool(title)), squeeze=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
@@ -336,8 +355,9 @@ def plot_lines(
         fig = ax.figure
     for name, values in curves.items():
         if len(values) != len(x):
-            raise ValueError(f"plot_lines(): {name!r} has {len(values)} values for "
-                             f"{len(x)} x values.")
+            raise ValueError(
+                f"plot_lines(): {name!r} has {len(values)} values for {len(x)} x values."
+            )
         ax.plot(x, values, "o-", ms=4, label=name)
     ax.set_xticks(x)
     return _finish(fig, ax, xlabel, ylabel, title)

@@ -28,8 +28,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["log_path", "log_check", "log_solution", "read_events", "all_checks", "summarize",
-           "Row", "format_table", "write_csv", "CSV_COLUMNS"]
+__all__ = [
+    "log_path",
+    "log_check",
+    "log_solution",
+    "read_events",
+    "all_checks",
+    "summarize",
+    "Row",
+    "format_table",
+    "write_csv",
+    "CSV_COLUMNS",
+]
 
 LOG_ENV = "COURSE_PROGRESS_FILE"
 CSV_COLUMNS = ("student", "chapter", "check", "attempts", "passed", "last_seen")
@@ -77,11 +87,16 @@ def _append(event: dict[str, Any]) -> bool:
 def log_check(chapter: str, check: str, feedback: Any) -> str:
     """Log one check call; return its event id ('' if it was not written)."""
     event_id = uuid.uuid4().hex[:16]
-    written = _append({
-        "t": _now(), "id": event_id, "chapter": str(chapter), "check": str(check),
-        "attempted": bool(getattr(feedback, "attempted", True)),
-        "ok": bool(getattr(feedback, "ok", False)),
-    })
+    written = _append(
+        {
+            "t": _now(),
+            "id": event_id,
+            "chapter": str(chapter),
+            "check": str(check),
+            "attempted": bool(getattr(feedback, "attempted", True)),
+            "ok": bool(getattr(feedback, "ok", False)),
+        }
+    )
     return event_id if written else ""
 
 
@@ -141,8 +156,9 @@ class Row:
         return "attempted" if self.attempts else "not tried"
 
 
-def summarize(student: str, events: Iterable[dict[str, Any]],
-              catalogue: dict[str, list[str]]) -> list[Row]:
+def summarize(
+    student: str, events: Iterable[dict[str, Any]], catalogue: dict[str, list[str]]
+) -> list[Row]:
     """One row per check of the catalogue (and per logged check it does not list)."""
     seen: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for event in events:
@@ -153,11 +169,16 @@ def summarize(student: str, events: Iterable[dict[str, Any]],
     for chapter, check in keys:
         calls = seen.get((chapter, check), [])
         tried = [e for e in calls if e.get("attempted")]
-        rows.append(Row(
-            student=student, chapter=chapter, check=check, attempts=len(tried),
-            passed=any(e.get("ok") for e in tried),
-            last_seen=max((str(e.get("t", "")) for e in calls), default=""),
-        ))
+        rows.append(
+            Row(
+                student=student,
+                chapter=chapter,
+                check=check,
+                attempts=len(tried),
+                passed=any(e.get("ok") for e in tried),
+                last_seen=max((str(e.get("t", "")) for e in calls), default=""),
+            )
+        )
     return rows
 
 
@@ -172,11 +193,15 @@ def format_table(rows: Sequence[Row]) -> str:
         lines.append(f"{student}: {passed} of {len(mine)} checks passed; last worked {last}")
         for chapter in dict.fromkeys(r.chapter for r in mine):
             here = [r for r in mine if r.chapter == chapter]
-            by_status = {s: [r.check.removeprefix("check_") for r in here if r.status == s]
-                         for s in ("passed", "attempted", "not tried")}
-            parts = [f"{s} {len(names)}" + (f" ({', '.join(names)})" if names and s != "not tried"
-                                            else "")
-                     for s, names in by_status.items()]
+            by_status = {
+                s: [r.check.removeprefix("check_") for r in here if r.status == s]
+                for s in ("passed", "attempted", "not tried")
+            }
+            parts = [
+                f"{s} {len(names)}"
+                + (f" ({', '.join(names)})" if names and s != "not tried" else "")
+                for s, names in by_status.items()
+            ]
             lines.append(f"  chapter {chapter}: " + "; ".join(parts))
     return "\n".join(lines)
 
@@ -188,15 +213,24 @@ def write_csv(rows: Sequence[Row], target: Path) -> None:
         writer = csv.writer(fh)
         writer.writerow(CSV_COLUMNS)
         for r in rows:
-            writer.writerow([r.student, r.chapter, r.check, r.attempts,
-                             "yes" if r.passed else "no", r.last_seen])
+            writer.writerow(
+                [
+                    r.student,
+                    r.chapter,
+                    r.check,
+                    r.attempts,
+                    "yes" if r.passed else "no",
+                    r.last_seen,
+                ]
+            )
     os.replace(tmp, target)
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="course.py progress",
-        description="The exercises you have done, chapter by chapter, from your progress log.")
+        description="The exercises you have done, chapter by chapter, from your progress log.",
+    )
     parser.add_argument("--csv", type=Path, help="also write one row per check to this file")
     args = parser.parse_args(argv)
     path = log_path()

@@ -24,8 +24,10 @@ ACTIVATIONS: dict[str, tuple[Callable[[Array], Array], Callable[[Array], Array]]
     "sigmoid": (sigmoid, lambda z: sigmoid(z) * (1.0 - sigmoid(z))),
     "tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
     "relu": (lambda z: np.maximum(z, 0.0), lambda z: (np.asarray(z) > 0).astype(float)),
-    "leaky_relu": (lambda z: np.where(np.asarray(z) > 0, z, 0.2 * np.asarray(z)),
-                   lambda z: np.where(np.asarray(z) > 0, 1.0, 0.2)),
+    "leaky_relu": (
+        lambda z: np.where(np.asarray(z) > 0, z, 0.2 * np.asarray(z)),
+        lambda z: np.where(np.asarray(z) > 0, 1.0, 0.2),
+    ),
 }
 
 
@@ -45,19 +47,20 @@ def cross_correlate(image: Array, kernel: Array, padding: str = "valid") -> Arra
 def max_pool(fmap: Array, size: int) -> Array:
     """Non-overlapping ``size`` x ``size`` max pooling; a ragged edge is dropped, as in Keras."""
     h, w = fmap.shape[0] // size, fmap.shape[1] // size
-    return fmap[:h * size, :w * size].reshape(h, size, w, size).max(axis=(1, 3))
+    return fmap[: h * size, : w * size].reshape(h, size, w, size).max(axis=(1, 3))
 
 
-def pad_sequences(sequences: Sequence[Sequence[int]], maxlen: int, padding: str = "pre",
-                  truncating: str = "pre") -> Array:
+def pad_sequences(
+    sequences: Sequence[Sequence[int]], maxlen: int, padding: str = "pre", truncating: str = "pre"
+) -> Array:
     """``keras.utils.pad_sequences`` for lists of ints: zeros and cuts at the start by default."""
     out = np.zeros((len(sequences), maxlen), dtype=int)
     for row, seq in enumerate(sequences):
         kept = list(seq[-maxlen:] if truncating == "pre" else seq[:maxlen])
         if padding == "pre":
-            out[row, maxlen - len(kept):] = kept
+            out[row, maxlen - len(kept) :] = kept
         else:
-            out[row, :len(kept)] = kept
+            out[row, : len(kept)] = kept
     return out
 
 

@@ -13,20 +13,35 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
-    "NEGATION_POSITIVE", "NEGATION_NEGATIVE", "NEGATION_TRAIN_NOUNS", "NEGATION_TEST_NOUNS",
-    "NEGATION_TEMPLATES", "negation_sentences", "is_test_pair", "cosine_neighbours",
+    "NEGATION_POSITIVE",
+    "NEGATION_NEGATIVE",
+    "NEGATION_TRAIN_NOUNS",
+    "NEGATION_TEST_NOUNS",
+    "NEGATION_TEMPLATES",
+    "negation_sentences",
+    "is_test_pair",
+    "cosine_neighbours",
 ]
 
-NEGATION_POSITIVE = ("good", "great", "excellent", "wonderful",
-                     "brilliant", "superb", "enjoyable", "beautiful")
-NEGATION_NEGATIVE = ("bad", "awful", "terrible", "boring",
-                     "poor", "dull", "weak", "horrible")
+NEGATION_POSITIVE = (
+    "good",
+    "great",
+    "excellent",
+    "wonderful",
+    "brilliant",
+    "superb",
+    "enjoyable",
+    "beautiful",
+)
+NEGATION_NEGATIVE = ("bad", "awful", "terrible", "boring", "poor", "dull", "weak", "horrible")
 NEGATION_TRAIN_NOUNS = ("film", "movie", "plot", "story", "acting", "cast", "script", "ending")
 NEGATION_TEST_NOUNS = ("music", "dialogue", "soundtrack", "direction")
 # In both templates the label is the sentiment of {meant}, the adjective that "not" does
 # NOT apply to; {negated} is the one it denies.
-NEGATION_TEMPLATES = ("the {noun} was {meant}, not {negated}",
-                      "the {noun} was not {negated}, it was {meant}")
+NEGATION_TEMPLATES = (
+    "the {noun} was {meant}, not {negated}",
+    "the {noun} was not {negated}, it was {meant}",
+)
 
 
 def is_test_pair(i_positive: int, i_negative: int) -> bool:
@@ -66,8 +81,9 @@ def negation_sentences(split: str) -> tuple[list[str], np.ndarray]:
     return sentences, np.array(labels, dtype="int64")
 
 
-def cosine_neighbours(vectors: np.ndarray, query: int, k: int = 5,
-                      exclude: Sequence[int] = ()) -> list[tuple[int, float]]:
+def cosine_neighbours(
+    vectors: np.ndarray, query: int, k: int = 5, exclude: Sequence[int] = ()
+) -> list[tuple[int, float]]:
     """The ``k`` rows of ``vectors`` most similar to row ``query`` by cosine similarity.
 
     Returns ``[(row, cosine), ...]``, most similar first, without ``query``
@@ -76,8 +92,9 @@ def cosine_neighbours(vectors: np.ndarray, query: int, k: int = 5,
     """
     vectors = np.asarray(vectors, dtype="float64")
     if vectors.ndim != 2:
-        raise ValueError(f"vectors must be a 2-D matrix (one row per word), got shape "
-                         f"{vectors.shape}.")
+        raise ValueError(
+            f"vectors must be a 2-D matrix (one row per word), got shape {vectors.shape}."
+        )
     if not 0 <= query < len(vectors):
         raise IndexError(f"query row {query} is outside the matrix's {len(vectors)} rows.")
     norms = np.linalg.norm(vectors, axis=1)

@@ -54,10 +54,14 @@ def neuron_explorer(n_inputs: int = 3):
     import ipywidgets as w
     import matplotlib.pyplot as plt
 
-    xs = [w.FloatSlider(value=1.0, min=-2, max=2, step=0.1, description=f"x{i}")
-          for i in range(n_inputs)]
-    ws = [w.FloatSlider(value=0.5, min=-2, max=2, step=0.1, description=f"w{i}")
-          for i in range(n_inputs)]
+    xs = [
+        w.FloatSlider(value=1.0, min=-2, max=2, step=0.1, description=f"x{i}")
+        for i in range(n_inputs)
+    ]
+    ws = [
+        w.FloatSlider(value=0.5, min=-2, max=2, step=0.1, description=f"w{i}")
+        for i in range(n_inputs)
+    ]
     b = w.FloatSlider(value=0.0, min=-3, max=3, step=0.1, description="b")
     act = w.Dropdown(options=list(ACTIVATIONS), value="sigmoid", description="f")
     out = w.Output()
@@ -126,8 +130,9 @@ def learning_rate_explorer():
     import ipywidgets as w
     import matplotlib.pyplot as plt
 
-    lr = w.FloatLogSlider(value=0.1, base=10, min=-2.5, max=0.2, step=0.05,
-                          description="learning rate")
+    lr = w.FloatLogSlider(
+        value=0.1, base=10, min=-2.5, max=0.2, step=0.05, description="learning rate"
+    )
     steps = w.IntSlider(value=20, min=1, max=50, description="steps")
     out = w.Output()
 
@@ -147,8 +152,10 @@ def learning_rate_explorer():
             ax2.semilogy(np.maximum(loss(path), 1e-12), "o-", ms=3)
             ax2.set_xlabel("step")
             ax2.set_ylabel("loss (log scale)")
-            fig.suptitle(f"learning rate {lr.value:.3g}: "
-                         f"{describe_learning_rate(lr.value, steps=steps.value)}")
+            fig.suptitle(
+                f"learning rate {lr.value:.3g}: "
+                f"{describe_learning_rate(lr.value, steps=steps.value)}"
+            )
             fig.tight_layout()
             plt.show()
 
@@ -174,15 +181,17 @@ KERNEL_PRESETS: dict[str, np.ndarray] = {
 def _as_kernel(kernel: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
     k = np.asarray(kernel, dtype=float)
     if k.ndim != 2 or k.shape[0] != k.shape[1] or k.shape[0] % 2 == 0:
-        raise ValueError(f"A kernel must be a square grid of odd size such as 3x3; got shape "
-                         f"{k.shape}.")
+        raise ValueError(
+            f"A kernel must be a square grid of odd size such as 3x3; got shape {k.shape}."
+        )
     if not np.all(np.isfinite(k)):
         raise ValueError("Every value of the kernel must be a finite number.")
     return k
 
 
-def apply_kernel(image: np.ndarray, kernel: Sequence[Sequence[float]] | np.ndarray,
-                 padding: str = "valid") -> np.ndarray:
+def apply_kernel(
+    image: np.ndarray, kernel: Sequence[Sequence[float]] | np.ndarray, padding: str = "valid"
+) -> np.ndarray:
     """Slide ``kernel`` over a 2-D ``image`` as ``keras.layers.Conv2D`` does (stride 1).
 
     Like Keras (and every deep-learning library), this is cross-correlation: the
@@ -215,21 +224,29 @@ def describe_kernel(kernel: Sequence[Sequence[float]] | np.ndarray) -> str:
         return f"scales every pixel by {centre:g}."
     if np.isclose(total, 0, atol=1e-9):
         if np.allclose(k, k.T) and np.allclose(k, np.flipud(k)):
-            return ("outline (weights sum to 0): flat areas give 0; it responds to edges in "
-                    "every direction.")
+            return (
+                "outline (weights sum to 0): flat areas give 0; it responds to edges in "
+                "every direction."
+            )
         if np.allclose(k, -np.fliplr(k)):
-            return ("vertical edges (weights sum to 0): flat areas give 0; it responds where "
-                    "brightness changes from left to right.")
+            return (
+                "vertical edges (weights sum to 0): flat areas give 0; it responds where "
+                "brightness changes from left to right."
+            )
         if np.allclose(k, -np.flipud(k)):
-            return ("horizontal edges (weights sum to 0): flat areas give 0; it responds where "
-                    "brightness changes from top to bottom.")
+            return (
+                "horizontal edges (weights sum to 0): flat areas give 0; it responds where "
+                "brightness changes from top to bottom."
+            )
         return "an edge detector (weights sum to 0): flat areas give 0, changes respond."
     if np.all(k >= 0):
         kind = "blur" if np.isclose(total, 1) else f"blur, brightness scaled by {total:g}"
         return f"{kind}: each output is a weighted average of a pixel's neighbourhood."
     if np.isclose(total, 1) and centre > 1:
-        return ("sharpen (weights sum to 1): flat areas keep their value, differences from "
-                "the neighbours are exaggerated.")
+        return (
+            "sharpen (weights sum to 1): flat areas keep their value, differences from "
+            "the neighbours are exaggerated."
+        )
     return f"a mixed kernel (weights sum to {total:g}): flat areas are scaled by {total:g}."
 
 
@@ -284,5 +301,5 @@ def kernel_explorer(image: np.ndarray, preset: str = "vertical edges"):
     for cell in cells:
         cell.observe(redraw, names="value")
     load_preset()
-    grid = w.VBox([w.HBox(cells[row * 3:row * 3 + 3]) for row in range(3)])
+    grid = w.VBox([w.HBox(cells[row * 3 : row * 3 + 3]) for row in range(3)])
     return w.VBox([w.HBox([choice, grid]), out])

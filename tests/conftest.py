@@ -72,8 +72,10 @@ def offline_download(real=store.download):
     def download(url, dest, sha256=None):
         if url.startswith("http://127.0.0.1:"):
             return real(url, dest, sha256)
-        raise store.DatasetError(f"Could not download {url} (ConnectionError: [Errno -3] "
-                                 "Temporary failure in name resolution). Nothing was saved.")
+        raise store.DatasetError(
+            f"Could not download {url} (ConnectionError: [Errno -3] "
+            "Temporary failure in name resolution). Nothing was saved."
+        )
 
     return download
 

@@ -34,8 +34,14 @@ import course
 from course import ROOT
 
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 EXTRA_LAB_ARGS: list[str] = []
 NEWS_QUESTION = "Would you like to get notified about official Jupyter news?"
@@ -43,21 +49,29 @@ TIMEOUT_MS = 45_000  # any single wait; the whole test takes ~20-40 s on 2 busy 
 
 
 def _chromium() -> str:
-    for candidate in (os.environ.get("COURSE_CHROMIUM"), shutil.which("chromium"),
-                      shutil.which("chromium-browser"), "/usr/bin/chromium"):
+    for candidate in (
+        os.environ.get("COURSE_CHROMIUM"),
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+        "/usr/bin/chromium",
+    ):
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
-    pytest.skip("browser smoke test skipped: no Chromium found. Install Debian's `chromium` "
-                "(apt-get install -y --no-install-recommends chromium; .ci/run does this in "
-                "CI) or set COURSE_CHROMIUM=/path/to/chrome.")
+    pytest.skip(
+        "browser smoke test skipped: no Chromium found. Install Debian's `chromium` "
+        "(apt-get install -y --no-install-recommends chromium; .ci/run does this in "
+        "CI) or set COURSE_CHROMIUM=/path/to/chrome."
+    )
 
 
 def _playwright():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("browser smoke test skipped: the Python package playwright is not "
-                    "installed (it is in requirements-dev.txt: run python3 course.py test).")
+        pytest.skip(
+            "browser smoke test skipped: the Python package playwright is not "
+            "installed (it is in requirements-dev.txt: run python3 course.py test)."
+        )
     return sync_playwright
 
 
@@ -77,16 +91,14 @@ def _get(url: str) -> tuple[int, bytes]:
 
 SMOKE_CELLS = [
     # 1: a plain ipywidgets slider whose value the kernel echoes into a label
-    'import ipywidgets as widgets\n'
+    "import ipywidgets as widgets\n"
     'probe = widgets.IntSlider(value=3, min=0, max=10, description="probe")\n'
     'echo = widgets.Label(value="kernel saw 3")\n'
     'probe.observe(lambda change: setattr(echo, "value", f"kernel saw {change[\'new\']}"),\n'
     '              names="value")\n'
-    'widgets.VBox([probe, echo])',
+    "widgets.VBox([probe, echo])",
     # 2: the course's own explorer from chapter 1
-    'import helpers\n'
-    'from helpers.widgets import neuron_explorer\n'
-    'neuron_explorer()',
+    "import helpers\nfrom helpers.widgets import neuron_explorer\nneuron_explorer()",
 ]
 
 
@@ -94,8 +106,11 @@ def _write_notebook(folder: Path) -> str:
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(src) for src in SMOKE_CELLS]
     nbformat.write(nb, folder / "widget_smoke.ipynb")
     return "widget_smoke.ipynb"
@@ -104,7 +119,8 @@ def _write_notebook(folder: Path) -> str:
 def _broken(area):
     """What ipywidgets shows instead of a widget it cannot render."""
     return area.locator(".jupyter-widgets-error-widget").or_(
-        area.get_by_text("Error displaying widget"))
+        area.get_by_text("Error displaying widget")
+    )
 
 
 def _wait_rendered(area, rendered) -> None:
@@ -113,9 +129,10 @@ def _wait_rendered(area, rendered) -> None:
     if _broken(area).count():
         error = _broken(area).first
         error.click()  # the error widget reveals its JavaScript error on click
-        pytest.fail("the JupyterLab widget manager could not render the widget (the front-end "
-                    "and the kernel's ipywidgets are out of step?): "
-                    + error.inner_text()[:600])
+        pytest.fail(
+            "the JupyterLab widget manager could not render the widget (the front-end "
+            "and the kernel's ipywidgets are out of step?): " + error.inner_text()[:600]
+        )
 
 
 @pytest.fixture(scope="module")
@@ -126,25 +143,37 @@ def course_lab(tmp_path_factory):
     root = tmp_path / "root"
     root.mkdir()
     name = _write_notebook(root)
-    extra = ["--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
-             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-             "--LabApp.expose_app_in_browser=True", *EXTRA_LAB_ARGS]
+    extra = [
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.expose_app_in_browser=True",
+        *EXTRA_LAB_ARGS,
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         extra.append("--allow-root")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("JUPYTER_TOKEN", "JUPYTER_TOKEN_FILE", "JUPYTER_PASSWORD",
-                        "JUPYTERLAB_DIR")}
-    for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
-                     ("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTERLAB_SETTINGS_DIR", "user"),
-                     ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"), ("IPYTHONDIR", "ipython"),
-                     ("MPLCONFIGDIR", "mpl")):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("JUPYTER_TOKEN", "JUPYTER_TOKEN_FILE", "JUPYTER_PASSWORD", "JUPYTERLAB_DIR")
+    }
+    for var, sub in (
+        ("JUPYTER_CONFIG_DIR", "config"),
+        ("JUPYTER_DATA_DIR", "data"),
+        ("JUPYTER_RUNTIME_DIR", "runtime"),
+        ("JUPYTERLAB_SETTINGS_DIR", "user"),
+        ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+        ("IPYTHONDIR", "ipython"),
+        ("MPLCONFIGDIR", "mpl"),
+    ):
         env[var] = str(tmp_path / sub)
     env.update(course.KERNEL_ENV)
     log_path = tmp_path / "jupyter.log"
     command = course.lab_command(Path(sys.executable), extra)
     with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -153,8 +182,7 @@ def course_lab(tmp_path_factory):
                 tail = log_path.read_text(errors="replace")[-3000:]
                 pytest.fail(f"JupyterLab did not start ({' '.join(command)}):\n{tail}")
             time.sleep(0.25)
-        yield {"base": base, "token": token, "notebook": name, "log": log_path,
-               "tmp": tmp_path}
+        yield {"base": base, "token": token, "notebook": name, "log": log_path, "tmp": tmp_path}
     finally:
         server.terminate()
         try:
@@ -166,8 +194,10 @@ def course_lab(tmp_path_factory):
 
 def test_the_running_lab_serves_fetch_news_false(course_lab):
     """What the browser receives from the launcher's server: the news question is off."""
-    url = (f"{course_lab['base']}/lab/api/settings/@jupyterlab/apputils-extension:"
-           f"notification?token={course_lab['token']}")
+    url = (
+        f"{course_lab['base']}/lab/api/settings/@jupyterlab/apputils-extension:"
+        f"notification?token={course_lab['token']}"
+    )
     status, body = _get(url)
     assert status == 200
     assert json.loads(body)["schema"]["properties"]["fetchNews"]["default"] == "false"
@@ -181,20 +211,25 @@ def test_widgets_render_and_drive_the_kernel_in_chromium(course_lab):
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             str(course_lab["tmp"] / "chromium-profile"),  # a fresh --user-data-dir
-            executable_path=chromium, headless=True, chromium_sandbox=False,
+            executable_path=chromium,
+            headless=True,
+            chromium_sandbox=False,
             args=[flag for flag in CHROMIUM_FLAGS if flag != "--headless"],
         )
         context.set_default_timeout(TIMEOUT_MS)
         page = context.pages[0] if context.pages else context.new_page()
         try:
-            page.goto(f"{course_lab['base']}/lab/tree/{course_lab['notebook']}"
-                      f"?token={course_lab['token']}")
+            page.goto(
+                f"{course_lab['base']}/lab/tree/{course_lab['notebook']}"
+                f"?token={course_lab['token']}"
+            )
             # The notebook is open and its kernel is idle.
             page.wait_for_function(
                 "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
                 " const k = w && w.sessionContext && w.sessionContext.session"
                 " && w.sessionContext.session.kernel;"
-                " return !!k && k.status === 'idle'; }")
+                " return !!k && k.status === 'idle'; }"
+            )
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
             outputs = page.locator(".jp-Notebook .jp-Cell .jp-OutputArea")

@@ -7,10 +7,22 @@ import pytest
 
 from helpers import chat
 
-QUESTIONS = ["오늘 너무 심심해", "심심해", "헤어지고 힘들어", "이별한 지 열흘", "고백하고 싶어",
-             "좋아하는 사람이 생겼어"]
-ANSWERS = ["저랑 놀아요.", "노래 불러 드릴까요?", "힘내세요.", "시간이 약이에요.",
-           "용기 내세요.", "축하해요."]
+QUESTIONS = [
+    "오늘 너무 심심해",
+    "심심해",
+    "헤어지고 힘들어",
+    "이별한 지 열흘",
+    "고백하고 싶어",
+    "좋아하는 사람이 생겼어",
+]
+ANSWERS = [
+    "저랑 놀아요.",
+    "노래 불러 드릴까요?",
+    "힘내세요.",
+    "시간이 약이에요.",
+    "용기 내세요.",
+    "축하해요.",
+]
 LABELS = [0, 0, 1, 1, 2, 2]
 
 
@@ -24,6 +36,7 @@ def fixed_classifier(label, confidence=0.8):
         probs = np.full((len(sentences), 3), (1 - confidence) / 2)
         probs[:, label] = confidence
         return probs
+
     return classify
 
 
@@ -62,15 +75,19 @@ def test_reply_comes_from_the_predicted_labels_answers(index, label):
     assert reply.label == label and reply.label_name == chat.LABEL_NAMES[label]
     assert reply.answer in index.answers_for(label) and reply.text == reply.answer
     assert reply.confidence == pytest.approx(0.8)
-    assert reply.matched_question in QUESTIONS and LABELS[QUESTIONS.index(reply.matched_question)] \
-        == label
+    assert (
+        reply.matched_question in QUESTIONS
+        and LABELS[QUESTIONS.index(reply.matched_question)] == label
+    )
 
 
 def test_reply_echoes_people_then_places_never_dates(index):
-    cases = [([("지수", "PS"), ("부산", "LC")], "지수님 이야기군요. "),
-             ([("내일", "DT"), ("부산", "LC")], "부산 이야기군요. "),
-             ([("KLUE", "OG")], "KLUE 이야기군요. "),
-             ([("내일", "DT"), ("3개", "QT")], "")]
+    cases = [
+        ([("지수", "PS"), ("부산", "LC")], "지수님 이야기군요. "),
+        ([("내일", "DT"), ("부산", "LC")], "부산 이야기군요. "),
+        ([("KLUE", "OG")], "KLUE 이야기군요. "),
+        ([("내일", "DT"), ("3개", "QT")], ""),
+    ]
     for found, prefix in cases:
         engine = chat.ChatEngine(fixed_classifier(1), lambda s, f=found: f, index)
         reply = engine.reply("헤어지고 힘들어")

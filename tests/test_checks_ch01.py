@@ -21,12 +21,15 @@ def test_glorot_limit_accepts_the_limit_and_keras_agrees():
     assert np.abs(layer.get_weights()[0]).max() <= limit + 1e-7
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (np.sqrt(6 / 300), "only the inputs"),
-    (np.sqrt(6 / 100), "only the units"),
-    (6 / 400, "square root is missing"),
-    (np.sqrt(2 / 300), "He's standard deviation"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (np.sqrt(6 / 300), "only the inputs"),
+        (np.sqrt(6 / 100), "only the units"),
+        (6 / 400, "square root is missing"),
+        (np.sqrt(2 / 300), "He's standard deviation"),
+    ],
+)
 def test_glorot_limit_names_common_mistakes(wrong, hint):
     feedback = checks.check_glorot_limit(wrong)
     assert not feedback.ok
@@ -37,8 +40,6 @@ def test_glorot_limit_not_attempted_and_confirm():
     assert "Fill in `answer_limit`" in checks.check_glorot_limit(None).message
     with pytest.raises(checks.SolutionError):
         checks.confirm(checks.check_glorot_limit(0.5))
-
-
 
 
 def _neuron():
@@ -68,8 +69,10 @@ def test_neuron_output_hints():
     assert "add one bias per unit" in checks.check_layer_params(12).message
 
 
-@pytest.mark.parametrize("form", ["array (1,)", "list", "nested list", "matrix product",
-                                  "float32 scalar", "0-d array", "text"])
+@pytest.mark.parametrize(
+    "form",
+    ["array (1,)", "list", "nested list", "matrix product", "float32 scalar", "0-d array", "text"],
+)
 def test_a_right_number_in_another_form_is_accepted(form):
     x, w, b, _, y = _neuron()
     answer = {
@@ -100,7 +103,8 @@ def test_glorot_limit_rounded_by_hand_or_as_a_percentage_is_told_so():
     limit = np.sqrt(6 / (300 + 100))  # 0.1225
     assert checks.check_glorot_limit(round(limit, 3)).ok
     rounded = checks.check_glorot_limit(0.12)
-    assert not rounded.ok and "close, but rounded to 2 decimals: give at least 3" in \
-        rounded.message, rounded
+    assert (
+        not rounded.ok and "close, but rounded to 2 decimals: give at least 3" in rounded.message
+    ), rounded
     percent = checks.check_glorot_limit(12.25)
     assert not percent.ok and "percentage" in percent.message, percent

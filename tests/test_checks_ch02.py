@@ -19,8 +19,12 @@ def test_weight_gradient_shape():
     assert checks.check_weight_gradient_shape([10, 16]).ok
     assert checks.check_weight_gradient_shape(np.zeros((10, 16)).shape).ok
     assert not checks.check_weight_gradient_shape(None).attempted
-    for wrong, words in [((32, 16), "shape of delta1"), ((32, 10), "shape of x itself"),
-                         ((16, 10), "transposed"), ((16, 3), "dL/dW2")]:
+    for wrong, words in [
+        ((32, 16), "shape of delta1"),
+        ((32, 10), "shape of x itself"),
+        ((16, 10), "transposed"),
+        ((16, 3), "dL/dW2"),
+    ]:
         feedback = checks.check_weight_gradient_shape(wrong)
         assert not feedback.ok and words in feedback.message, (wrong, feedback)
     assert "not right yet" in checks.check_weight_gradient_shape((3, 3)).message
@@ -38,9 +42,11 @@ def test_cross_entropy_gradient():
     right = p - ch02.EX_LOGIT["t"]
     assert checks.check_cross_entropy_gradient(right).ok
     assert not checks.check_cross_entropy_gradient(None).attempted
-    for wrong, words in [(2 * right * p * (1 - p), "squared error"),
-                         (right * p * (1 - p), "should not be there"),
-                         (-right, "sign is flipped")]:
+    for wrong, words in [
+        (2 * right * p * (1 - p), "squared error"),
+        (right * p * (1 - p), "should not be there"),
+        (-right, "sign is flipped"),
+    ]:
         feedback = checks.check_cross_entropy_gradient(wrong)
         assert not feedback.ok and words in feedback.message, (wrong, feedback)
     assert "not right yet" in checks.check_cross_entropy_gradient(0.5).message
@@ -54,9 +60,6 @@ def test_cross_entropy_gradient_matches_tensorflow():
         p = tf.sigmoid(z)
         loss = -(t * tf.math.log(p) + (1 - t) * tf.math.log(1 - p))
     assert checks.check_cross_entropy_gradient(float(tape.gradient(loss, z))).ok
-
-
-
 
 
 def test_gradient_hints_name_the_mistake():
@@ -81,8 +84,9 @@ def test_sigmoid_derivative_and_lr_choice():
     assert "too-*small*" in checks.check_learning_rate_choice("converges slowly").message
 
 
-@pytest.mark.parametrize("written", ["diverges", "Diverges", " diverges ", "'diverges'",
-                                     '"DIVERGES"', "diverges\n"])
+@pytest.mark.parametrize(
+    "written", ["diverges", "Diverges", " diverges ", "'diverges'", '"DIVERGES"', "diverges\n"]
+)
 def test_choices_ignore_case_spaces_and_quotes(written):
     feedback = checks.check_learning_rate_choice(written)
     assert feedback.ok, feedback
@@ -104,8 +108,9 @@ def test_cross_entropy_gradient_rounded_by_hand_or_as_a_percentage_is_told_so():
     for rounded in (0.88, 0.881, "0.88"):
         feedback = checks.check_cross_entropy_gradient(rounded)
         assert not feedback.ok and "close, but rounded" in feedback.message, feedback
-        assert "give at least 4 decimals" in feedback.message and "Recompute" not in \
-            feedback.message
+        assert (
+            "give at least 4 decimals" in feedback.message and "Recompute" not in feedback.message
+        )
     percent = checks.check_cross_entropy_gradient(88.08)
     assert not percent.ok and "percentage" in percent.message, percent
 

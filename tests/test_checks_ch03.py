@@ -64,9 +64,13 @@ def test_counts_are_compared_exactly(near_miss):
 
 def test_loss_choice_reads_keras_objects_classes_and_functions_as_ex_4_3_does():
     keras = pytest.importorskip("keras")
-    for loss in (keras.losses.CategoricalCrossentropy(), keras.losses.CategoricalCrossentropy,
-                 keras.losses.categorical_crossentropy, "keras.losses.CategoricalCrossentropy()",
-                 "CategoricalCrossentropy"):
+    for loss in (
+        keras.losses.CategoricalCrossentropy(),
+        keras.losses.CategoricalCrossentropy,
+        keras.losses.categorical_crossentropy,
+        "keras.losses.CategoricalCrossentropy()",
+        "CategoricalCrossentropy",
+    ):
         feedback = checks.check_loss_choice(loss)
         assert feedback.ok, (loss, feedback)
         assert " object at 0x" not in feedback.message

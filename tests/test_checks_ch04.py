@@ -61,19 +61,27 @@ def test_binary_output_accepts_the_three_valid_designs_with_their_trade_off():
     assert not relu.ok and "not a probability" in relu.message
 
 
-@pytest.mark.parametrize("layer, loss, ok, expected", [
-    ("Dense(1, sigmoid)", "binary_crossentropy", True, "usual choice"),
-    ("Dense(2, softmax)", "sparse_categorical_crossentropy", True, "trade-off"),
-    ("Dense(1)", "binary_crossentropy(from_logits=True)", True, "BinaryAccuracy(threshold=0.0)"),
-    ("Dense(1)", "BinaryCrossentropy(from_logits = True)", True, "logit"),
-    ("Dense(1)", "binary_crossentropy", False, "from_logits=True"),
-    ("Dense(1, sigmoid)", "binary_crossentropy(from_logits=True)", False, "sigmoid(p)"),
-    ("Dense(2, softmax)", "binary_crossentropy", False, "sparse_categorical_crossentropy"),
-    ("Dense(2, softmax)", "categorical_crossentropy", False, "one-hot"),
-    ("Dense(1, sigmoid)", "sparse_categorical_crossentropy", False, "one output per class"),
-    ("Dense(1, sigmoid)", "mse", False, "regression loss"),
-    ("Dense(1, relu)", "binary_crossentropy", False, "not a probability"),
-])
+@pytest.mark.parametrize(
+    "layer, loss, ok, expected",
+    [
+        ("Dense(1, sigmoid)", "binary_crossentropy", True, "usual choice"),
+        ("Dense(2, softmax)", "sparse_categorical_crossentropy", True, "trade-off"),
+        (
+            "Dense(1)",
+            "binary_crossentropy(from_logits=True)",
+            True,
+            "BinaryAccuracy(threshold=0.0)",
+        ),
+        ("Dense(1)", "BinaryCrossentropy(from_logits = True)", True, "logit"),
+        ("Dense(1)", "binary_crossentropy", False, "from_logits=True"),
+        ("Dense(1, sigmoid)", "binary_crossentropy(from_logits=True)", False, "sigmoid(p)"),
+        ("Dense(2, softmax)", "binary_crossentropy", False, "sparse_categorical_crossentropy"),
+        ("Dense(2, softmax)", "categorical_crossentropy", False, "one-hot"),
+        ("Dense(1, sigmoid)", "sparse_categorical_crossentropy", False, "one output per class"),
+        ("Dense(1, sigmoid)", "mse", False, "regression loss"),
+        ("Dense(1, relu)", "binary_crossentropy", False, "not a probability"),
+    ],
+)
 def test_binary_output_with_its_loss(layer, loss, ok, expected):
     feedback = checks.check_binary_output(layer, loss)
     assert feedback.ok is ok and expected in feedback.message, feedback
@@ -82,6 +90,7 @@ def test_binary_output_with_its_loss(layer, loss, ok, expected):
 def test_binary_output_reads_keras_objects():
     keras = pytest.importorskip("keras")
     assert checks.check_binary_output(
-        keras.layers.Dense(1), keras.losses.BinaryCrossentropy(from_logits=True)).ok
+        keras.layers.Dense(1), keras.losses.BinaryCrossentropy(from_logits=True)
+    ).ok
     assert checks.check_binary_output(keras.layers.Dense(1, activation="sigmoid")).ok
     assert not checks.check_binary_output(keras.layers.Dense(1), "binary_crossentropy").ok

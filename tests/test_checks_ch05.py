@@ -12,13 +12,16 @@ def test_callbacks_solution_and_mistakes(tmp_path):
     path = str(tmp_path / "best.keras")
 
     def ckpt(**kw):
-        return keras.callbacks.ModelCheckpoint(path, save_best_only=kw.get("best", True),
-                                               monitor=kw.get("monitor", "val_loss"))
+        return keras.callbacks.ModelCheckpoint(
+            path, save_best_only=kw.get("best", True), monitor=kw.get("monitor", "val_loss")
+        )
 
     def stop(**kw):
-        return keras.callbacks.EarlyStopping(patience=kw.get("patience", 2),
-                                             restore_best_weights=kw.get("restore", True),
-                                             monitor=kw.get("monitor", "val_loss"))
+        return keras.callbacks.EarlyStopping(
+            patience=kw.get("patience", 2),
+            restore_best_weights=kw.get("restore", True),
+            monitor=kw.get("monitor", "val_loss"),
+        )
 
     assert checks.check_callbacks([ckpt(), stop()]).ok
     cases = [
@@ -44,8 +47,10 @@ def test_dropout_and_format_choices():
 
 def test_callbacks_h5_checkpoint_is_steered_to_keras(tmp_path):
     keras = pytest.importorskip("keras")
-    callbacks = [keras.callbacks.ModelCheckpoint(str(tmp_path / "best.h5"), save_best_only=True),
-                 keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)]
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(str(tmp_path / "best.h5"), save_best_only=True),
+        keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True),
+    ]
     feedback = checks.check_callbacks(callbacks)
     assert not feedback.ok and "should end in .keras" in feedback.message
 
@@ -71,10 +76,15 @@ def test_callbacks_refuse_mode_max_on_a_loss(tmp_path, which):
     keras = pytest.importorskip("keras")
     modes = {"EarlyStopping": "auto", "ModelCheckpoint": "auto", which: "max"}
     callbacks = [
-        keras.callbacks.ModelCheckpoint(str(tmp_path / "best.keras"), monitor="val_loss",
-                                        save_best_only=True, mode=modes["ModelCheckpoint"]),
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True,
-                                      mode=modes["EarlyStopping"]),
+        keras.callbacks.ModelCheckpoint(
+            str(tmp_path / "best.keras"),
+            monitor="val_loss",
+            save_best_only=True,
+            mode=modes["ModelCheckpoint"],
+        ),
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=2, restore_best_weights=True, mode=modes["EarlyStopping"]
+        ),
     ]
     feedback = checks.check_callbacks(callbacks)
     assert not feedback.ok and f"{which} has mode='max'" in feedback.message

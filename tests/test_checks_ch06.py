@@ -25,8 +25,12 @@ def test_output_size():
 
 def test_conv_params():
     assert checks.check_conv_params(3 * 3 * 32 * 64 + 64).ok
-    for wrong, words in [(18432, "only the weights"), (640, "all 32 input channels"),
-                         (36864, "one bias per filter"), (6208, "3 * 3 = 9")]:
+    for wrong, words in [
+        (18432, "only the weights"),
+        (640, "all 32 input channels"),
+        (36864, "one bias per filter"),
+        (6208, "3 * 3 = 9"),
+    ]:
         feedback = checks.check_conv_params(wrong)
         assert not feedback.ok and words in feedback.message, (wrong, feedback)
 
@@ -36,7 +40,7 @@ def _conv_loops(image, kernel):
     out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
-            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+            out[i, j] = np.sum(image[i : i + kh, j : j + kw] * kernel)
     return out
 
 
@@ -49,8 +53,7 @@ def test_conv2d_valid_accepts_a_correct_version_and_matches_keras():
     conv.build((None, 7, 8, 1))
     conv.set_weights([kernel.reshape(2, 3, 1, 1)])
     from_keras = np.asarray(conv(image.reshape(1, 7, 8, 1)))[0, :, :, 0]
-    np.testing.assert_allclose(reference.cross_correlate(image, kernel), from_keras,
-                               atol=1e-5)
+    np.testing.assert_allclose(reference.cross_correlate(image, kernel), from_keras, atol=1e-5)
 
 
 def test_conv2d_valid_names_the_mistake():
@@ -79,7 +82,7 @@ def _pool_loops(fmap, size):
     out = np.zeros((fmap.shape[0] // size, fmap.shape[1] // size))
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
-            out[i, j] = fmap[i * size:(i + 1) * size, j * size:(j + 1) * size].max()
+            out[i, j] = fmap[i * size : (i + 1) * size, j * size : (j + 1) * size].max()
     return out
 
 
@@ -95,15 +98,19 @@ def test_max_pool_accepts_a_correct_version_and_matches_keras():
 def test_max_pool_names_the_mistake():
     def average(fmap, size):
         h, w = fmap.shape[0] // size, fmap.shape[1] // size
-        return fmap[:h * size, :w * size].reshape(h, size, w, size).mean(axis=(1, 3))
+        return fmap[: h * size, : w * size].reshape(h, size, w, size).mean(axis=(1, 3))
 
     def stride_one(fmap, size):
         return np.lib.stride_tricks.sliding_window_view(fmap, (size, size)).max(axis=(2, 3))
 
     def keeps_edges(fmap, size):
         h, w = -(-fmap.shape[0] // size), -(-fmap.shape[1] // size)
-        return np.array([[fmap[i * size:(i + 1) * size, j * size:(j + 1) * size].max()
-                          for j in range(w)] for i in range(h)])
+        return np.array(
+            [
+                [fmap[i * size : (i + 1) * size, j * size : (j + 1) * size].max() for j in range(w)]
+                for i in range(h)
+            ]
+        )
 
     def fixed_two(fmap, size):
         return _pool_loops(fmap, 2)
@@ -121,7 +128,7 @@ def test_conv2d_valid_explains_a_square_only_version():
         out = np.zeros((image.shape[0] - k + 1, image.shape[1] - k + 1))
         for i in range(out.shape[0]):
             for j in range(out.shape[1]):
-                out[i, j] = np.sum(image[i:i + k, j:j + k] * kernel)
+                out[i, j] = np.sum(image[i : i + k, j : j + k] * kernel)
         return out
 
     feedback = checks.check_conv2d_valid(square_only)

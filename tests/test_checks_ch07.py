@@ -21,11 +21,14 @@ def test_padded_matches_keras_and_names_the_mistakes():
     assert checks.check_padded(right.tolist()).ok
     assert checks.check_padded(right).ok
     assert not checks.check_padded(None).attempted
-    for padding, truncating, words in [("post", "pre", "padding='pre'"),
-                                       ("pre", "post", "truncating='pre'"),
-                                       ("post", "post", "both defaults")]:
-        wrong = keras.utils.pad_sequences(seqs, maxlen=maxlen, padding=padding,
-                                          truncating=truncating)
+    for padding, truncating, words in [
+        ("post", "pre", "padding='pre'"),
+        ("pre", "post", "truncating='pre'"),
+        ("post", "post", "both defaults"),
+    ]:
+        wrong = keras.utils.pad_sequences(
+            seqs, maxlen=maxlen, padding=padding, truncating=truncating
+        )
         feedback = checks.check_padded(wrong.tolist())
         assert not feedback.ok and words in feedback.message, (padding, truncating, feedback)
     assert "shape" in checks.check_padded([[0, 4, 12, 7]]).message
@@ -39,8 +42,7 @@ def test_embedding_params_match_keras():
     layer = keras.layers.Embedding(n, d)
     layer.build((None, ch07.EX_EMBEDDING["maxlen"]))
     assert checks.check_embedding_params(layer.count_params()).ok
-    for wrong, words in [(n * d + d, "no bias"), (200 * d, "sequence length"),
-                         (n + d, "multiply")]:
+    for wrong, words in [(n * d + d, "no bias"), (200 * d, "sequence length"), (n + d, "multiply")]:
         feedback = checks.check_embedding_params(wrong)
         assert not feedback.ok and words in feedback.message, (wrong, feedback)
 
@@ -93,5 +95,6 @@ def test_padded_shows_a_wrong_answer_as_rows_with_its_shape():
     wrong = [[0, 4, 12, 7], [3, 8, 15, 6], [0, 0, 0, 6]]
     feedback = checks.check_padded(wrong)
     assert not feedback.ok
-    assert "[[0, 4, 12, 7], [3, 8, 15, 6], [0, 0, 0, 6]] (shape (3, 4))" in feedback.message, \
+    assert "[[0, 4, 12, 7], [3, 8, 15, 6], [0, 0, 0, 6]] (shape (3, 4))" in feedback.message, (
         feedback
+    )

@@ -31,7 +31,8 @@ def test_particle_accepts_right_and_explains_wrong():
     always = checks.check_particle(lambda w: "을")
     assert not always.ok and "% 28 = 0" in always.message
     no_digits = checks.check_particle(
-        lambda w: "을" if (ord(w[-1]) - 0xAC00) % 28 and ord(w[-1]) >= 0xAC00 else "를")
+        lambda w: "을" if (ord(w[-1]) - 0xAC00) % 28 and ord(w[-1]) >= 0xAC00 else "를"
+    )
     assert not no_digits.ok and "digit" in no_digits.message
     whole = checks.check_particle(lambda w: w + _right_particle(w))
     assert not whole.ok and "only the particle" in whole.message
@@ -47,9 +48,12 @@ def test_entity_f1_matches_the_scorer_and_names_mistakes():
     assert checks.check_entity_f1(right["f1"]).ok
     assert checks.check_entity_f1(round(right["f1"], 3)).ok
     assert not checks.check_entity_f1(None).attempted
-    for wrong, words in [(right["precision"], "precision"), (right["recall"], "recall"),
-                         ((right["precision"] + right["recall"]) / 2, "harmonic"),
-                         (2 * 0.75 / 1.75, "type, start and end")]:
+    for wrong, words in [
+        (right["precision"], "precision"),
+        (right["recall"], "recall"),
+        ((right["precision"] + right["recall"]) / 2, "harmonic"),
+        (2 * 0.75 / 1.75, "type, start and end"),
+    ]:
         feedback = checks.check_entity_f1(wrong)
         assert not feedback.ok and words in feedback.message, (wrong, feedback)
     pairs = list(zip(sum(ch08.EX_F1["true"], []), sum(ch08.EX_F1["pred"], []), strict=True))
@@ -58,15 +62,17 @@ def test_entity_f1_matches_the_scorer_and_names_mistakes():
 
 
 def test_every_sentence_of_the_f1_example_has_one_tag_per_character():
-    for chars, true, pred in zip(ch08.EX_F1["chars"], ch08.EX_F1["true"], ch08.EX_F1["pred"],
-                                 strict=True):
+    for chars, true, pred in zip(
+        ch08.EX_F1["chars"], ch08.EX_F1["true"], ch08.EX_F1["pred"], strict=True
+    ):
         assert len(chars) == len(true) == len(pred)
 
 
 def test_conv_params_match_keras():
     keras = pytest.importorskip("keras")
-    d, f, k, n = (ch08.EX_CONV[key] for key in ("embedding_dim", "filters", "kernel_size",
-                                                 "maxlen"))
+    d, f, k, n = (
+        ch08.EX_CONV[key] for key in ("embedding_dim", "filters", "kernel_size", "maxlen")
+    )
     layer = keras.layers.Conv1D(f, k)
     layer.build((None, n, d))
     assert checks.check_conv_branch_params(layer.count_params()).ok
@@ -93,8 +99,10 @@ def test_particle_tests_every_digit(digit):
 
 
 def test_entity_f1_averaged_per_sentence_is_named():
-    per_sentence = [korean.entity_scores([t], [p])["all"]["f1"]
-                    for t, p in zip(ch08.EX_F1["true"], ch08.EX_F1["pred"], strict=True)]
+    per_sentence = [
+        korean.entity_scores([t], [p])["all"]["f1"]
+        for t, p in zip(ch08.EX_F1["true"], ch08.EX_F1["pred"], strict=True)
+    ]
     mean = sum(per_sentence) / len(per_sentence)
     for answer in (mean, round(mean, 3)):
         feedback = checks.check_entity_f1(answer)
@@ -106,7 +114,8 @@ def test_entity_f1_rounded_fraction_and_percentage():
     assert checks.check_entity_f1("4/7").ok
     assert checks.check_entity_f1(4 / 7).ok
     rounded = checks.check_entity_f1(0.57)
-    assert not rounded.ok and "close, but rounded to 2 decimals: give at least 3" in \
-        rounded.message, rounded
+    assert (
+        not rounded.ok and "close, but rounded to 2 decimals: give at least 3" in rounded.message
+    ), rounded
     percent = checks.check_entity_f1(57.14)
     assert not percent.ok and "percentage" in percent.message, percent

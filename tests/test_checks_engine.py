@@ -23,8 +23,10 @@ def relu(x):
 def test_wrong_numbers_in_another_form_keep_their_specific_hint():
     _, _, _, z, _ = _neuron()
     assert "that is z" in checks.check_neuron_output(np.array([z])).message
-    assert "each of the 64 units also has a bias" in \
-        checks.check_dense_params(np.array([784 * 64])).message
+    assert (
+        "each of the 64 units also has a bias"
+        in checks.check_dense_params(np.array([784 * 64])).message
+    )
     many = checks.check_neuron_output(np.array([0.475, 0.5]))
     assert not many.ok and "holds 2 numbers" in many.message and "single number" in many.message
     assert "should be a number" in checks.check_neuron_output(True).message
@@ -67,8 +69,10 @@ def test_function_check_handles_unfinished_and_broken_code():
 
     assert not checks.check_function(todo, relu, [1], "relu").attempted
     assert "forget `return`" in checks.check_function(lambda x: None, relu, [1], "relu").message
-    assert "raised ZeroDivisionError" in checks.check_function(lambda x: 1 / 0, relu, [1],
-                                                               "relu").message
+    assert (
+        "raised ZeroDivisionError"
+        in checks.check_function(lambda x: 1 / 0, relu, [1], "relu").message
+    )
     assert "shape" in checks.check_function(lambda x: x.sum(), relu, [1, 2], "relu").message
     assert "should be a function" in checks.check_function(3, relu, [1], "relu").message
 
@@ -124,19 +128,25 @@ def test_the_checks_package_is_shipped_by_a_normal_install():
     if not isinstance(listed, list):
         return  # automatic discovery (packages.find) finds subpackages itself
     helpers = root / "helpers"
-    wanted = {".".join(("helpers", *p.parent.relative_to(helpers).parts))
-              for p in helpers.rglob("__init__.py")}
-    assert wanted <= set(listed), f"pyproject.toml [tool.setuptools] packages lacks " \
-                                  f"{sorted(wanted - set(listed))}"
+    wanted = {
+        ".".join(("helpers", *p.parent.relative_to(helpers).parts))
+        for p in helpers.rglob("__init__.py")
+    }
+    assert wanted <= set(listed), (
+        f"pyproject.toml [tool.setuptools] packages lacks {sorted(wanted - set(listed))}"
+    )
 
 
-def test_every_public_check_wears_the_exercise_decorator_and_logs_its_call(tmp_path,
-                                                                          monkeypatch):
+def test_every_public_check_wears_the_exercise_decorator_and_logs_its_call(tmp_path, monkeypatch):
     import json
 
     listed = [name for names in checks.CHECKS_BY_CHAPTER.values() for name in names]
-    public = [name for name in checks.__all__ if name.startswith("check_")
-              and name not in ("check_value", "check_choice", "check_function")]
+    public = [
+        name
+        for name in checks.__all__
+        if name.startswith("check_")
+        and name not in ("check_value", "check_choice", "check_function")
+    ]
     assert sorted(listed) == sorted(public)
     assert all(hasattr(getattr(checks, name), "__wrapped__") for name in public)
     log = tmp_path / "progress.jsonl"
@@ -153,8 +163,9 @@ def test_a_number_solved_by_hand_and_rounded_too_far_is_told_so():
     for rounded in (0.57, "0.57", 0.5):
         feedback = checks.check_value(rounded, f1, "answer", atol=1e-3)
         assert not feedback.ok and "close, but rounded to" in feedback.message, feedback
-        assert "give at least 3 decimals" in feedback.message and "Recompute" not in \
-            feedback.message
+        assert (
+            "give at least 3 decimals" in feedback.message and "Recompute" not in feedback.message
+        )
     assert checks.check_value(0.571, f1, "answer", atol=1e-3).ok
     assert "rounded to 2 decimals" in checks.check_value(0.57, f1, "a", atol=1e-3).message
     # a tighter tolerance asks for more decimals, and they pass
@@ -172,8 +183,10 @@ def test_a_fraction_written_as_text_is_accepted():
     for written in ("4/7", " 4 / 7 ", "'4/7'", 4 / 7):
         feedback = checks.check_value(written, 4 / 7, "answer_f1", atol=1e-3)
         assert feedback.ok, (written, feedback)
-    assert "read the text '4/7' as the number 0.5714" in \
-        checks.check_value("4/7", 4 / 7, "answer_f1", atol=1e-3).message
+    assert (
+        "read the text '4/7' as the number 0.5714"
+        in checks.check_value("4/7", 4 / 7, "answer_f1", atol=1e-3).message
+    )
     assert "should be a number" in checks.check_value("4/0", 4 / 7, "a").message
 
 
@@ -188,8 +201,9 @@ def test_a_percentage_gets_its_own_hint():
 
 def test_thousands_written_with_spaces_are_read():
     for written in ("320 000", "320\u00a0000", "320\u202f000", "1 320 000.5", "320,000"):
-        value = float(written.replace(",", "").replace("\u00a0", "").replace("\u202f", "")
-                      .replace(" ", ""))
+        value = float(
+            written.replace(",", "").replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+        )
         feedback = checks.check_value(written, value, "n")
         assert feedback.ok, (written, feedback)
     assert not checks.check_value("32 0000", 320_000, "n").ok  # not a thousands grouping
@@ -204,7 +218,7 @@ def test_a_2d_answer_is_shown_with_its_rows_and_shape():
 
 def test_choices_ignore_a_closing_full_stop():
     choices = ["diverges", "converges slowly", "Dense(1, sigmoid)"]
-    for written in ("Diverges.", "diverges!", "'diverges.'", "diverges .", "\"Diverges\"."):
+    for written in ("Diverges.", "diverges!", "'diverges.'", "diverges .", '"Diverges".'):
         assert engine.match_choice(written, choices) == "diverges", written
     assert engine.match_choice("Dense(1, sigmoid).", choices) == "Dense(1, sigmoid)"
     assert engine.match_choice(".", choices) is None
@@ -213,14 +227,20 @@ def test_choices_ignore_a_closing_full_stop():
 def test_read_loss_reads_names_objects_classes_and_functions():
     keras = pytest.importorskip("keras")
     cce = ("categorical_crossentropy", False)
-    for loss in ("categorical_crossentropy", "keras.losses.CategoricalCrossentropy()",
-                 "tf.keras.losses.CategoricalCrossentropy", keras.losses.CategoricalCrossentropy(),
-                 keras.losses.CategoricalCrossentropy, keras.losses.categorical_crossentropy):
+    for loss in (
+        "categorical_crossentropy",
+        "keras.losses.CategoricalCrossentropy()",
+        "tf.keras.losses.CategoricalCrossentropy",
+        keras.losses.CategoricalCrossentropy(),
+        keras.losses.CategoricalCrossentropy,
+        keras.losses.categorical_crossentropy,
+    ):
         assert engine.read_loss(loss) == cce, loss
-    assert engine.read_loss(keras.losses.BinaryCrossentropy(from_logits=True)) == \
-        ("binary_crossentropy", True)
-    assert engine.read_loss("BinaryCrossentropy(from_logits=True)") == \
-        ("binary_crossentropy", True)
+    assert engine.read_loss(keras.losses.BinaryCrossentropy(from_logits=True)) == (
+        "binary_crossentropy",
+        True,
+    )
+    assert engine.read_loss("BinaryCrossentropy(from_logits=True)") == ("binary_crossentropy", True)
     assert engine.read_loss(keras.losses.MeanSquaredError()) == ("mse", False)
     for other in ("hinge", 3, None, keras.losses.Hinge(), lambda y, p: 0):
         assert engine.read_loss(other) is None, other

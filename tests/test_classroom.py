@@ -53,16 +53,35 @@ class Classroom:
 
     def start(self) -> None:
         """Start it the teacher's way (the launcher installs the hub the first time)."""
-        env = dict(os.environ, COURSE_CLASS_PASSWORD=CLASS_PW,
-                   COURSE_TEACHER_PASSWORD=TEACHER_PW)
+        env = dict(os.environ, COURSE_CLASS_PASSWORD=CLASS_PW, COURSE_TEACHER_PASSWORD=TEACHER_PW)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, str(ROOT / "course.py"), "classroom", "start",
-                 "--roster", str(self.roster), "--dir", str(self.dir), "--port", str(self.port),
-                 "--data", str(self.data), "--idle-minutes", "30", "--site", str(self.site)],
-                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                [
+                    sys.executable,
+                    str(ROOT / "course.py"),
+                    "classroom",
+                    "start",
+                    "--roster",
+                    str(self.roster),
+                    "--dir",
+                    str(self.dir),
+                    "--port",
+                    str(self.port),
+                    "--data",
+                    str(self.data),
+                    "--idle-minutes",
+                    "30",
+                    "--site",
+                    str(self.site),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
         ready = hub_module.wait_for(
-            lambda: self.proc.poll() is not None or hub_module.api_ready(self.port), 240)
+            lambda: self.proc.poll() is not None or hub_module.api_ready(self.port), 240
+        )
         if not ready or self.proc.poll() is not None:
             self.stop()
             pytest.fail(f"the hub did not come up; its log ends:\n{self.tail()}")
@@ -121,8 +140,11 @@ def test_each_student_has_the_chapters(signed_in):
 def test_a_kernel_runs_course_code_and_the_report_shows_who_passed(classroom, signed_in):
     alice, bob = signed_in
     kernel = alice.kernel()
-    result = kernel.run("import helpers, numpy as np\nfrom helpers import checks\n"
-                        "checks.check_relu(lambda x: np.maximum(x, 0))", timeout=300)
+    result = kernel.run(
+        "import helpers, numpy as np\nfrom helpers import checks\n"
+        "checks.check_relu(lambda x: np.maximum(x, 0))",
+        timeout=300,
+    )
     assert result.error == "" and result.text.startswith("[ok]"), result
     data_dir = kernel.run("import os; print(os.environ['COURSE_DATA_DIR'])").stdout.strip()
     assert Path(data_dir) == (classroom.dir / "data").resolve(), "one shared copy of the data"
@@ -130,12 +152,24 @@ def test_a_kernel_runs_course_code_and_the_report_shows_who_passed(classroom, si
 
     csv_path = classroom.dir.parent / "report.csv"
     out = subprocess.run(
-        [sys.executable, str(ROOT / "course.py"), "classroom", "report", "--dir",
-         str(classroom.dir), "--csv", str(csv_path)],
-        capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            str(ROOT / "course.py"),
+            "classroom",
+            "report",
+            "--dir",
+            str(classroom.dir),
+            "--csv",
+            str(csv_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
-    rows = {(r[0], r[2]): r for r in (line.split(",") for line in
-                                      csv_path.read_text().splitlines()[1:])}
+    rows = {
+        (r[0], r[2]): r for r in (line.split(",") for line in csv_path.read_text().splitlines()[1:])
+    }
     header = csv_path.read_text().splitlines()[0]
     assert header.startswith("student,chapter,check,attempts,passed,last_seen")
     assert rows[("alice", "check_relu")][3:5] == ["1", "yes"]
@@ -163,13 +197,17 @@ def test_a_student_works_in_chromium(classroom, signed_in, tmp_path):
     cell = next(c for c in notebook["cells"] if "z = w @ x + b" in "".join(c["source"]))
     expected = "".join(cell["outputs"][0]["text"]).splitlines()[-1]
     cell["outputs"], cell["execution_count"] = [], None
-    bob.server_api("PUT", f"contents/{name}", json={
-        "type": "notebook", "format": "json", "content": notebook}).raise_for_status()
+    bob.server_api(
+        "PUT", f"contents/{name}", json={"type": "notebook", "format": "json", "content": notebook}
+    ).raise_for_status()
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True,
-                                     chromium_sandbox=False,
-                                     args=[f for f in CHROMIUM_FLAGS if f != "--headless"])
+        browser = pw.chromium.launch(
+            executable_path=chromium,
+            headless=True,
+            chromium_sandbox=False,
+            args=[f for f in CHROMIUM_FLAGS if f != "--headless"],
+        )
         page = browser.new_page()
         page.set_default_timeout(90_000)
         try:
@@ -191,8 +229,12 @@ def test_a_student_works_in_chromium(classroom, signed_in, tmp_path):
             for _ in range(4):  # title, set-up cell, text, the neuron's cell
                 page.keyboard.press("Shift+Enter")
             notebook_view.locator(".jp-OutputArea-output").get_by_text(expected).wait_for()
-            assert notebook_view.locator(".jp-OutputArea-output[data-mime-type="
-                                         "'application/vnd.jupyter.stderr']").count() == 0
+            assert (
+                notebook_view.locator(
+                    ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+                ).count()
+                == 0
+            )
         except Exception:
             page.screenshot(path=str(tmp_path / "classroom.png"))
             print(f"screenshot: {tmp_path / 'classroom.png'}")
@@ -206,11 +248,14 @@ def test_the_hub_also_serves_the_course_website(classroom):
     assert page.status_code == 200 and "course map" in page.text
 
 
-@pytest.mark.parametrize(("name", "password"), [
-    ("alice", "not-the-class-password"),   # wrong password
-    ("mallory", CLASS_PW),                 # not on the roster
-    ("teacher", CLASS_PW),                 # the teacher needs the teacher's password
-])
+@pytest.mark.parametrize(
+    ("name", "password"),
+    [
+        ("alice", "not-the-class-password"),  # wrong password
+        ("mallory", CLASS_PW),  # not on the roster
+        ("teacher", CLASS_PW),  # the teacher needs the teacher's password
+    ],
+)
 def test_wrong_passwords_and_strangers_are_refused(classroom, name, password):
     with pytest.raises(SignInError):
         Student(classroom.base, name, password)
@@ -221,8 +266,11 @@ def test_work_survives_a_restart_and_a_stop_leaves_nothing(classroom, signed_in)
     name = "01_neurons_and_activations.ipynb"
     notebook = alice.server_api("GET", f"contents/{name}").json()
     notebook["content"]["cells"][0]["source"] = "# alice was here"
-    saved = alice.server_api("PUT", f"contents/{name}", json={
-        "type": "notebook", "format": "json", "content": notebook["content"]})
+    saved = alice.server_api(
+        "PUT",
+        f"contents/{name}",
+        json={"type": "notebook", "format": "json", "content": notebook["content"]},
+    )
     assert saved.status_code == 200, saved.text
 
     for round_ in ("restart", "final stop"):

@@ -36,21 +36,34 @@ def _start(capsys, tmp_path, roster, data, *extra) -> tuple[int, str]:
     with socket.socket() as sock:  # a port that is free now (the check binds, never listens)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    argv = ["start", "--roster", str(roster), "--dir", str(tmp_path / "class"),
-            "--data", str(data), "--port", str(port), *extra]
+    argv = [
+        "start",
+        "--roster",
+        str(roster),
+        "--dir",
+        str(tmp_path / "class"),
+        "--data",
+        str(data),
+        "--port",
+        str(port),
+        *extra,
+    ]
     code = cli.main(argv)
     err = capsys.readouterr().err
     return code, " ".join(err.split())
 
 
-@pytest.mark.parametrize(("text", "said"), [
-    ("alice\nbob\nalice\n", "line 3 repeats 'alice' (first on line 1)"),
-    ("alice\n\nbob\n", "line 2 is blank"),
-    ("alice\nBob Smith\n", "line 2 ('Bob Smith') is not a valid user name"),
-    ("alice\n../etc\n", "is not a valid user name"),
-    ("alice\nteacher\n", "is the teacher's name"),
-    ("", "it has no names"),
-])
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("alice\nbob\nalice\n", "line 3 repeats 'alice' (first on line 1)"),
+        ("alice\n\nbob\n", "line 2 is blank"),
+        ("alice\nBob Smith\n", "line 2 ('Bob Smith') is not a valid user name"),
+        ("alice\n../etc\n", "is not a valid user name"),
+        ("alice\nteacher\n", "is the teacher's name"),
+        ("", "it has no names"),
+    ],
+)
 def test_a_bad_roster_is_refused_with_every_problem_named(setup, capsys, text, said):
     tmp_path, roster, data = setup
     roster.write_text(text, encoding="utf-8")
@@ -68,13 +81,22 @@ def test_a_roster_lists_several_problems_at_once(tmp_path):
     assert "line 2 is blank" in message and "line 3 repeats" in message and "line 4" in message
 
 
-@pytest.mark.parametrize(("var", "value", "said"), [
-    ("COURSE_CLASS_PASSWORD", "short", "class password is 5 characters long; it needs at "
-                                       "least 8"),
-    ("COURSE_TEACHER_PASSWORD", "y" * 20, "teacher's password is 20 characters long; it "
-                                          "needs at least 32"),
-    ("COURSE_TEACHER_PASSWORD", CLASS_PW + "-" * 32, None),  # long enough: accepted
-])
+@pytest.mark.parametrize(
+    ("var", "value", "said"),
+    [
+        (
+            "COURSE_CLASS_PASSWORD",
+            "short",
+            "class password is 5 characters long; it needs at least 8",
+        ),
+        (
+            "COURSE_TEACHER_PASSWORD",
+            "y" * 20,
+            "teacher's password is 20 characters long; it needs at least 32",
+        ),
+        ("COURSE_TEACHER_PASSWORD", CLASS_PW + "-" * 32, None),  # long enough: accepted
+    ],
+)
 def test_passwords_too_short_are_refused(setup, capsys, monkeypatch, var, value, said):
     tmp_path, roster, data = setup
     monkeypatch.setenv(var, value)
@@ -94,8 +116,19 @@ def test_a_port_in_use_is_refused(setup, capsys):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        code = cli.main(["start", "--roster", str(roster), "--dir", str(tmp_path / "class"),
-                         "--data", str(data), "--port", str(port)])
+        code = cli.main(
+            [
+                "start",
+                "--roster",
+                str(roster),
+                "--dir",
+                str(tmp_path / "class"),
+                "--data",
+                str(data),
+                "--port",
+                str(port),
+            ]
+        )
     err = " ".join(capsys.readouterr().err.split())
     assert code == 2 and f"Port {port} on 127.0.0.1 is not free" in err and "--port" in err
     assert not (tmp_path / "class").exists()
@@ -128,8 +161,19 @@ def test_a_folder_that_cannot_be_written_is_refused(setup, capsys):
     tmp_path, roster, data = setup
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    code = cli.main(["start", "--roster", str(roster), "--dir", str(blocker / "class"),
-                     "--data", str(data), "--port", "1"])  # the folder is checked first
+    code = cli.main(
+        [
+            "start",
+            "--roster",
+            str(roster),
+            "--dir",
+            str(blocker / "class"),
+            "--data",
+            str(data),
+            "--port",
+            "1",
+        ]
+    )  # the folder is checked first
     err = " ".join(capsys.readouterr().err.split())
     assert code == 2 and "cannot be written to" in err and "--dir" in err
     assert blocker.read_text() == "not a folder"
@@ -161,9 +205,21 @@ def test_a_good_start_writes_settings_and_owner_only_secrets(setup, monkeypatch)
     tmp_path, roster, data = setup
     monkeypatch.delenv("COURSE_CLASS_PASSWORD")
     monkeypatch.delenv("COURSE_TEACHER_PASSWORD")
-    args = cli.parser().parse_args(["start", "--roster", str(roster), "--dir",
-                                    str(tmp_path / "class"), "--data", str(data),
-                                    "--ip", "0.0.0.0", "--port", "0"])
+    args = cli.parser().parse_args(
+        [
+            "start",
+            "--roster",
+            str(roster),
+            "--dir",
+            str(tmp_path / "class"),
+            "--data",
+            str(data),
+            "--ip",
+            "0.0.0.0",
+            "--port",
+            "0",
+        ]
+    )
     args.port = 18_000 + (hash(str(tmp_path)) % 1000)
     folder, settings, (class_pw, teacher_pw, generated), warnings = hub.prepare(args)
     assert generated and len(class_pw) >= 8 and len(teacher_pw) >= 32

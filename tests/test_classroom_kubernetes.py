@@ -32,9 +32,27 @@ def written(tmp_path, monkeypatch):
     roster = tmp_path / "students.txt"
     roster.write_text("kim.minjun\nlee.seoyeon\n", encoding="utf-8")
     out = tmp_path / "k8s"
-    code = cli.main(["kubernetes", "--roster", str(roster), "--data", str(data), "--out",
-                     str(out), "--mem", "1500M", "--cpus", "2", "--idle-minutes", "45",
-                     "--teacher", "park", "--image", "registry.example/course:2026-12"])
+    code = cli.main(
+        [
+            "kubernetes",
+            "--roster",
+            str(roster),
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--mem",
+            "1500M",
+            "--cpus",
+            "2",
+            "--idle-minutes",
+            "45",
+            "--teacher",
+            "park",
+            "--image",
+            "registry.example/course:2026-12",
+        ]
+    )
     assert code == 0
     return out
 
@@ -45,8 +63,10 @@ def test_values_hold_the_classrooms_settings(written):
     values = yaml.safe_load(values_file.read_text())
     hub = values["hub"]["config"]
     assert hub["JupyterHub"]["authenticator_class"] == "shared-password"
-    assert hub["SharedPasswordAuthenticator"] == {"user_password": "class-pass-2026",
-                                                  "admin_password": "p" * 36}
+    assert hub["SharedPasswordAuthenticator"] == {
+        "user_password": "class-pass-2026",
+        "admin_password": "p" * 36,
+    }
     assert hub["Authenticator"]["allowed_users"] == ["kim.minjun", "lee.seoyeon"]
     assert hub["Authenticator"]["admin_users"] == ["park"]
     user = values["singleuser"]
@@ -64,8 +84,12 @@ def test_the_image_installs_the_same_pins_and_checked_data(written):
     dockerfile = (image / "Dockerfile").read_text()
     for name in ("requirements.lock", "requirements-classroom.lock"):
         assert (image / name).read_bytes() == (ROOT / name).read_bytes()
-    assert re.search(r"^RUN pip install --require-hashes -r requirements.lock "
-                     r"-r requirements-classroom.lock$", dockerfile, re.MULTILINE)
+    assert re.search(
+        r"^RUN pip install --require-hashes -r requirements.lock "
+        r"-r requirements-classroom.lock$",
+        dockerfile,
+        re.MULTILINE,
+    )
     assert hub_pin() in dockerfile
     locked = (ROOT / "requirements-classroom.lock").read_text().splitlines()
     assert f"{hub_pin()} \\" in locked, "the image's hub is the version the teacher's hub runs"
@@ -81,8 +105,20 @@ def test_a_second_run_keeps_the_passwords_and_replaces_the_image(written, monkey
     monkeypatch.delenv("COURSE_TEACHER_PASSWORD")
     before = yaml.safe_load((written / "values.yaml").read_text())["hub"]["config"]
     roster = tmp_path / "students.txt"
-    assert cli.main(["kubernetes", "--roster", str(roster), "--data", str(tmp_path / "data"),
-                     "--out", str(written)]) == 0
+    assert (
+        cli.main(
+            [
+                "kubernetes",
+                "--roster",
+                str(roster),
+                "--data",
+                str(tmp_path / "data"),
+                "--out",
+                str(written),
+            ]
+        )
+        == 0
+    )
     after = yaml.safe_load((written / "values.yaml").read_text())["hub"]["config"]
     assert after["SharedPasswordAuthenticator"] == before["SharedPasswordAuthenticator"]
     assert not (written / ".image-new").exists()

@@ -99,8 +99,11 @@ def test_a_network_failure_is_called_one(course, monkeypatch, capsys):
 
 def test_any_other_pip_failure_is_quoted_not_guessed(course, monkeypatch, capsys):
     module, _ = course
-    _pip_fails_with(module, monkeypatch, "\n".join(f"line {i}" for i in range(40))
-                    + "\nerror: subprocess-exited-with-error")
+    _pip_fails_with(
+        module,
+        monkeypatch,
+        "\n".join(f"line {i}" for i in range(40)) + "\nerror: subprocess-exited-with-error",
+    )
     assert module.main(["setup"]) == 1
     err = capsys.readouterr().err
     assert "subprocess-exited-with-error" in err and "line 39" in err
@@ -108,16 +111,20 @@ def test_any_other_pip_failure_is_quoted_not_guessed(course, monkeypatch, capsys
     assert "network" not in err.lower() and "pip's own words above" in err
 
 
-@pytest.mark.parametrize("system, machine, bits, expected", [
-    ("Darwin", "x86_64", 64, "macOS on an Intel processor"),
-    ("Windows", "ARM64", 64, "Windows on ARM64"),
-    ("Linux", "armv7l", 32, "32-bit Python"),
-    ("Windows", "AMD64", 32, "32-bit Python"),
-    ("Linux", "ppc64le", 64, "Linux on ppc64le"),
-    ("FreeBSD", "amd64", 64, "FreeBSD on amd64"),
-])
+@pytest.mark.parametrize(
+    "system, machine, bits, expected",
+    [
+        ("Darwin", "x86_64", 64, "macOS on an Intel processor"),
+        ("Windows", "ARM64", 64, "Windows on ARM64"),
+        ("Linux", "armv7l", 32, "32-bit Python"),
+        ("Windows", "AMD64", 32, "32-bit Python"),
+        ("Linux", "ppc64le", 64, "Linux on ppc64le"),
+        ("FreeBSD", "amd64", 64, "FreeBSD on amd64"),
+    ],
+)
 def test_a_platform_without_tensorflow_is_refused_before_pip(
-        course, monkeypatch, capsys, system, machine, bits, expected):
+    course, monkeypatch, capsys, system, machine, bits, expected
+):
     module, calls = course
     monkeypatch.setattr(module.platform, "system", lambda: system)
     monkeypatch.setattr(module.platform, "machine", lambda: machine)
@@ -131,9 +138,15 @@ def test_a_platform_without_tensorflow_is_refused_before_pip(
     assert "network" not in err.lower()
 
 
-@pytest.mark.parametrize("system, machine", [
-    ("Linux", "x86_64"), ("Linux", "aarch64"), ("Windows", "AMD64"), ("Darwin", "arm64"),
-])
+@pytest.mark.parametrize(
+    "system, machine",
+    [
+        ("Linux", "x86_64"),
+        ("Linux", "aarch64"),
+        ("Windows", "AMD64"),
+        ("Darwin", "arm64"),
+    ],
+)
 @pytest.mark.parametrize("version", [(3, 10), (3, 11), (3, 13)])
 def test_supported_platforms_pass(course, system, machine, version):
     module, _ = course
@@ -186,8 +199,11 @@ def test_test_installs_the_maintainers_lock_too(course):
     (module.ROOT / "requirements-dev.lock").write_text("pytest==9.2.0 --hash=sha256:00\n")
     assert module.main(["test", "-q"]) == 0
     installs = [cmd for cmd in calls if "install" in cmd]
-    assert installs[-1][-3:] == ["--require-hashes", "-r",
-                                 str(module.ROOT / "requirements-dev.lock")]
+    assert installs[-1][-3:] == [
+        "--require-hashes",
+        "-r",
+        str(module.ROOT / "requirements-dev.lock"),
+    ]
     assert calls[-1][1:] == ["-m", "pytest", "-q"]
     calls.clear()
     module.main(["test"])  # installed once: the stamp remembers
@@ -202,7 +218,8 @@ def test_lock_locks_every_requirements_file_against_the_learners(course):
     assert [cmd[-3:] for cmd in compiles] == [
         ["requirements.txt", "-o", "requirements.lock"],
         ["requirements-dev.txt", "-o", "requirements-dev.lock"],
-        ["requirements-site.txt", "-o", "requirements-site.lock"]]
+        ["requirements-site.txt", "-o", "requirements-site.lock"],
+    ]
     assert "--constraint" not in compiles[0]
     assert all(cmd[-5:-3] == ["--constraint", "requirements.lock"] for cmd in compiles[1:])
     assert all({"--universal", "--generate-hashes"} <= set(cmd) for cmd in compiles)

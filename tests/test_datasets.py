@@ -241,13 +241,15 @@ def test_fetch_from_serve_end_to_end(tiny_dir, mirror, tmp_path, capsys):
     assert "downloaded" not in capsys.readouterr().out
 
 
-def test_loader_uses_mirror_and_saves_for_next_time(tiny_dir, mirror, isolated, monkeypatch,
-                                                    capsys):
+def test_loader_uses_mirror_and_saves_for_next_time(
+    tiny_dir, mirror, isolated, monkeypatch, capsys
+):
     monkeypatch.setenv("COURSE_DATA_MIRROR", mirror)
     monkeypatch.delenv("COURSE_DATA_DIR")
     datasets.load_mnist()
-    assert "from the classroom mirror (saved in the course's data/ folder)" in \
-        capsys.readouterr().out
+    assert (
+        "from the classroom mirror (saved in the course's data/ folder)" in capsys.readouterr().out
+    )
     assert (store.REPO_DATA_DIR / "mnist.npz").is_file()
     datasets.load_mnist()
     assert "from the course's data/ folder" in capsys.readouterr().out
@@ -287,8 +289,9 @@ def test_connection_dropped_midway_leaves_nothing_behind(tiny_dir, tmp_path):
     target = tmp_path / "fetched"
     try:
         with pytest.raises(DatasetError, match=r"cut off|Could not download"):
-            datasets.fetch(target, mirror=f"http://127.0.0.1:{server.server_address[1]}",
-                           datasets=["mnist"])
+            datasets.fetch(
+                target, mirror=f"http://127.0.0.1:{server.server_address[1]}", datasets=["mnist"]
+            )
     finally:
         server.shutdown()
         server.server_close()
@@ -326,7 +329,14 @@ def test_decode_review_uses_markers_and_offset(tiny_dir):
 
 def test_tokenize_matches_dataset_rules():
     assert datasets.tokenize("It's GOOD.<br /><br />Really, 10/10!") == [
-        "it's", "good", "br", "br", "really", "10", "10"]
+        "it's",
+        "good",
+        "br",
+        "br",
+        "really",
+        "10",
+        "10",
+    ]
     with pytest.raises(TypeError):
         datasets.tokenize(None)
 
@@ -358,8 +368,9 @@ def test_unwritable_target_gives_a_clear_error(tiny_dir, mirror, tmp_path):
         datasets.fetch(blocker / "data", mirror=mirror, datasets=["mnist"])
 
 
-def test_loader_with_unwritable_mirror_target_lists_it_as_tried(tiny_dir, mirror, isolated,
-                                                                 monkeypatch):
+def test_loader_with_unwritable_mirror_target_lists_it_as_tried(
+    tiny_dir, mirror, isolated, monkeypatch
+):
     blocker = isolated / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("COURSE_DATA_DIR", str(blocker / "data"))
@@ -379,8 +390,9 @@ def test_the_notebooks_name_is_the_data_package_and_its_command_line():
 
     assert set(datasets.__all__) == set(helpers.data.__all__)
     assert all(getattr(datasets, name) is getattr(helpers.data, name) for name in datasets.__all__)
-    result = subprocess.run([sys.executable, "-m", "helpers.datasets", "--help"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers.datasets", "--help"], capture_output=True, text=True
+    )
     assert result.returncode == 0 and "fetch" in result.stdout and "serve" in result.stdout
 
 
@@ -395,8 +407,13 @@ def test_a_data_file_cannot_run_code(isolated, monkeypatch, capsys):
     folder = make_tiny_data(isolated / "d")
     crafted = np.empty(2, dtype=object)
     crafted[0], crafted[1] = [1, 2], _Payload()
-    np.savez(folder / "imdb.npz", x_train=crafted, y_train=np.zeros(2), x_test=crafted,
-             y_test=np.zeros(2))
+    np.savez(
+        folder / "imdb.npz",
+        x_train=crafted,
+        y_train=np.zeros(2),
+        x_test=crafted,
+        y_test=np.zeros(2),
+    )
     monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
     with pytest.raises(DatasetError, match="builtins.print is not part of a NumPy array"):
         datasets.load_imdb()

@@ -36,13 +36,28 @@ KLUE_LINES = [
     "## 주석 : ##",
     "",
     "## klue-ner-v1_dev_00000\t<지수:PS>는 서울에",
-    "지\tB-PS", "수\tI-PS", "는\tO", " \tO", "서\tB-LC", "울\tI-LC", "에\tO",
+    "지\tB-PS",
+    "수\tI-PS",
+    "는\tO",
+    " \tO",
+    "서\tB-LC",
+    "울\tI-LC",
+    "에\tO",
     "",
     "## klue-ner-v1_dev_00001\t# 3개",
-    "#\tO", " \tO", "3\tB-QT", "개\tI-QT",
+    "#\tO",
+    " \tO",
+    "3\tB-QT",
+    "개\tI-QT",
     "",
     "## klue-ner-v1_dev_00002\t<지수:PS>는 서울에",
-    "지\tB-PS", "수\tI-PS", "는\tO", " \tO", "서\tB-LC", "울\tI-LC", "에\tO",
+    "지\tB-PS",
+    "수\tI-PS",
+    "는\tO",
+    " \tO",
+    "서\tB-LC",
+    "울\tI-LC",
+    "에\tO",
     "",
     "",
 ]
@@ -53,8 +68,9 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _write(folder: Path, chatbot: bytes = CHATBOT_BYTES, klue: str = KLUE_TEXT,
-           sums: bool = True) -> Path:
+def _write(
+    folder: Path, chatbot: bytes = CHATBOT_BYTES, klue: str = KLUE_TEXT, sums: bool = True
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "ChatbotData.csv").write_bytes(chatbot)
     (folder / "klue-ner-v1.1_dev.tsv").write_bytes(klue.encode("utf-8"))
@@ -78,26 +94,40 @@ def test_chatbot_quirks_give_clean_typed_arrays(korean_dir, capsys):
     assert questions.dtype.kind == "U" and answers.dtype.kind == "U"
     assert labels.dtype == np.int64
     assert labels.tolist() == [0, 0, 1, 2, 2]
-    assert questions.tolist() == ["12시 땡!", "밥 먹었어, 너는?", "헤어졌어",
-                                  '그가 "사랑해"라고 했어', "사랑해"]
-    assert answers.tolist() == ["하루가 또 가네요.", "네, 먹었어요.", "힘내세요.", "좋겠어요.",
-                                "저도요."]
+    assert questions.tolist() == [
+        "12시 땡!",
+        "밥 먹었어, 너는?",
+        "헤어졌어",
+        '그가 "사랑해"라고 했어',
+        "사랑해",
+    ]
+    assert answers.tolist() == [
+        "하루가 또 가네요.",
+        "네, 먹었어요.",
+        "힘내세요.",
+        "좋겠어요.",
+        "저도요.",
+    ]
     assert all(unicodedata.is_normalized("NFC", q) for q in questions)
     assert not any("\r" in q or "\ufeff" in q for q in questions)
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1
     assert out[0].startswith(
-        "ChatbotData: 5 question/answer pairs (0 일상다반사 2, 1 이별 1, 2 사랑 2)")
+        "ChatbotData: 5 question/answer pairs (0 일상다반사 2, 1 이별 1, 2 사랑 2)"
+    )
     assert "from COURSE_DATA_DIR" in out[0] and "MIT licence" in out[0] and "songys" in out[0]
 
 
-@pytest.mark.parametrize("rows, message", [
-    (["Q,A", "hi,there"], r"Line 1 of .* not the header Q,A,label"),
-    (["Q,A,label", "질문,답,3"], r"Line 2 of .*question,answer,0/1/2"),
-    (["Q,A,label", "질문,답,2,extra"], r"Line 2 of .*4 fields instead of 3"),
-    (["Q,A,label", ",답,1"], r"Line 2 of .*question,answer,0/1/2"),
-    (["Q,A,label", ""], r"no question/answer pairs"),
-])
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        (["Q,A", "hi,there"], r"Line 1 of .* not the header Q,A,label"),
+        (["Q,A,label", "질문,답,3"], r"Line 2 of .*question,answer,0/1/2"),
+        (["Q,A,label", "질문,답,2,extra"], r"Line 2 of .*4 fields instead of 3"),
+        (["Q,A,label", ",답,1"], r"Line 2 of .*question,answer,0/1/2"),
+        (["Q,A,label", ""], r"no question/answer pairs"),
+    ],
+)
 def test_chatbot_damage_is_one_paragraph_with_the_line(isolated, monkeypatch, rows, message):
     folder = _write(isolated / "d", chatbot="\n".join(rows).encode(), sums=False)
     monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
@@ -130,15 +160,20 @@ def test_klue_parses_comments_blank_lines_spaces_and_crlf(korean_dir, capsys):
     assert tags[1] == ["O", "O", "B-QT", "I-QT"]
     assert all(len(s) == len(t) for s, t in zip(sentences, tags, strict=True))
     out = capsys.readouterr().out.strip().splitlines()
-    assert out == ["KLUE-NER: 3 sentences (18 characters), from COURSE_DATA_DIR. Data: KLUE-NER "
-                   "v1.1 by the KLUE benchmark (github.com/KLUE-benchmark/KLUE), CC BY-SA 4.0."]
+    assert out == [
+        "KLUE-NER: 3 sentences (18 characters), from COURSE_DATA_DIR. Data: KLUE-NER "
+        "v1.1 by the KLUE benchmark (github.com/KLUE-benchmark/KLUE), CC BY-SA 4.0."
+    ]
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("지\tB-XX", r"tag 'B-XX', not a BIO tag"),
-    ("지수\tB-PS", r"neither CHAR<TAB>TAG nor a ## comment"),
-    ("지 B-PS", r"neither CHAR<TAB>TAG nor a ## comment"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("지\tB-XX", r"tag 'B-XX', not a BIO tag"),
+        ("지수\tB-PS", r"neither CHAR<TAB>TAG nor a ## comment"),
+        ("지 B-PS", r"neither CHAR<TAB>TAG nor a ## comment"),
+    ],
+)
 def test_klue_damage_names_the_line(isolated, monkeypatch, bad, message):
     lines = list(KLUE_LINES)
     lines[6] = bad  # line 7 of the file
@@ -178,8 +213,9 @@ def test_split_klue_ner_returns_sentence_tag_pairs(korean_dir):
     for part_s, part_t in (train, val, test):
         assert [len(s) for s in part_s] == [len(t) for t in part_t]
     # the two copies of the repeated sentence are in the same part
-    assert any(["".join(s) for s in part[0]].count("지수는 서울에") == 2
-               for part in (train, val, test))
+    assert any(
+        ["".join(s) for s in part[0]].count("지수는 서울에") == 2 for part in (train, val, test)
+    )
     with pytest.raises(ValueError, match="2 tag lists"):
         datasets.split_klue_ner(sentences, tags[:2])
 
@@ -191,34 +227,40 @@ def test_split_klue_ner_returns_sentence_tag_pairs(korean_dir):
 def fake_github(monkeypatch):
     """`store.download` patched: the two raw URLs serve the fixture files; nothing else
     exists. The downloaded bytes are checked against the hash they were asked for."""
-    served = {store.URLS["ChatbotData.csv"]: CHATBOT_BYTES,
-              store.URLS["klue-ner-v1.1_dev.tsv"]: KLUE_TEXT.encode()}
+    served = {
+        store.URLS["ChatbotData.csv"]: CHATBOT_BYTES,
+        store.URLS["klue-ner-v1.1_dev.tsv"]: KLUE_TEXT.encode(),
+    }
     requested = []
 
     def fake_download(url, dest, sha256=None):
         requested.append(url)
         if url not in served:
-            raise DatasetError(f"Could not download {url} (URLError: no network here). "
-                               "Nothing was saved.")
+            raise DatasetError(
+                f"Could not download {url} (URLError: no network here). Nothing was saved."
+            )
         if sha256 and _sha(served[url]) != sha256:
-            raise DatasetError(f"{dest.name} downloaded from {url} does not match its expected "
-                               "checksum. Nothing was saved.")
+            raise DatasetError(
+                f"{dest.name} downloaded from {url} does not match its expected "
+                "checksum. Nothing was saved."
+            )
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(served[url])
 
     monkeypatch.setattr(store, "download", fake_download)
     monkeypatch.setitem(store.UPSTREAM_SHA256, "ChatbotData.csv", _sha(CHATBOT_BYTES))
-    monkeypatch.setitem(store.UPSTREAM_SHA256, "klue-ner-v1.1_dev.tsv",
-                        _sha(KLUE_TEXT.encode()))
+    monkeypatch.setitem(store.UPSTREAM_SHA256, "klue-ner-v1.1_dev.tsv", _sha(KLUE_TEXT.encode()))
     return requested
 
 
 def test_raw_urls_are_the_public_repositories():
     assert store.URLS["ChatbotData.csv"] == (
-        "https://raw.githubusercontent.com/songys/Chatbot_data/master/ChatbotData.csv")
+        "https://raw.githubusercontent.com/songys/Chatbot_data/master/ChatbotData.csv"
+    )
     assert store.URLS["klue-ner-v1.1_dev.tsv"] == (
         "https://raw.githubusercontent.com/KLUE-benchmark/KLUE/main/klue_benchmark/"
-        "klue-ner-v1.1/klue-ner-v1.1_dev.tsv")
+        "klue-ner-v1.1/klue-ner-v1.1_dev.tsv"
+    )
     shared = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "README.md"
     if shared.is_file():  # the pinned hashes are the ones the offline copies document
         readme = shared.read_text(encoding="utf-8")
@@ -263,8 +305,7 @@ def test_no_data_no_network_gives_one_clear_paragraph(isolated, monkeypatch):
 def test_fetch_uses_the_github_urls_and_writes_sums(isolated, fake_github, capsys):
     target = isolated / "fetched"
     assert cli.main(["fetch", "--to", str(target), "--only", "chatbot", "klue_ner"]) == 0
-    assert fake_github == [store.URLS["ChatbotData.csv"],
-                           store.URLS["klue-ner-v1.1_dev.tsv"]]
+    assert fake_github == [store.URLS["ChatbotData.csv"], store.URLS["klue-ner-v1.1_dev.tsv"]]
     assert {s for _, s in datasets.verify(target)} == {"OK"}
     assert set(store.read_sums(target)) == {"ChatbotData.csv", "klue-ner-v1.1_dev.tsv"}
 
@@ -330,8 +371,9 @@ def _real_folder() -> Path | None:
     return None
 
 
-@pytest.mark.skipif(_real_folder() is None,
-                    reason="COURSE_DATA_DIR with the Korean corpora not set")
+@pytest.mark.skipif(
+    _real_folder() is None, reason="COURSE_DATA_DIR with the Korean corpora not set"
+)
 def test_real_korean_copies_load_clean(capsys):
     questions, answers, labels = datasets.load_chatbot_data()
     assert len(questions) == len(answers) == len(labels) == 11_823

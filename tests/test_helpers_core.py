@@ -15,11 +15,14 @@ import helpers
 
 
 def test_import_sets_tf_log_level_before_tensorflow_loads():
-    code = ("import os; os.environ.pop('TF_CPP_MIN_LOG_LEVEL', None); import helpers, sys; "
-            "print(os.environ['TF_CPP_MIN_LOG_LEVEL'], 'tensorflow' in sys.modules)")
+    code = (
+        "import os; os.environ.pop('TF_CPP_MIN_LOG_LEVEL', None); import helpers, sys; "
+        "print(os.environ['TF_CPP_MIN_LOG_LEVEL'], 'tensorflow' in sys.modules)"
+    )
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=env, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout.split()
     assert out == ["3", "False"]  # set, and `import helpers` did not drag TensorFlow in
 
 
@@ -76,10 +79,13 @@ def test_record_rejects_bad_input(monkeypatch):
 
 
 def test_quiet_import_keeps_tensorflow_start_up_lines_out():
-    code = ("import helpers; helpers._import_tensorflow_quietly(); "
-            "import tensorflow as tf; tf.constant(1)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    code = (
+        "import helpers; helpers._import_tensorflow_quietly(); "
+        "import tensorflow as tf; tf.constant(1)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stderr == ""
 
 
@@ -104,9 +110,12 @@ def test_limit_malloc_growth_applies_exactly_on_glibc():
 
 
 def test_in_a_kernel_python_logs_are_quiet_even_if_tensorflow_came_first():
-    code = ("import sys, logging, types; import tensorflow; "
-            "sys.modules['ipykernel'] = types.ModuleType('ipykernel'); import helpers; "
-            "print(logging.getLogger('tensorflow').level, logging.getLogger('absl').level)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split()
+    code = (
+        "import sys, logging, types; import tensorflow; "
+        "sys.modules['ipykernel'] = types.ModuleType('ipykernel'); import helpers; "
+        "print(logging.getLogger('tensorflow').level, logging.getLogger('absl').level)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == [str(logging.ERROR)] * 2

@@ -27,7 +27,8 @@ def server(tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
     app = ServerApp()
     app.initialize(
-        argv=[f"--config={CONFIG}", "--no-browser"], find_extensions=False,
+        argv=[f"--config={CONFIG}", "--no-browser"],
+        find_extensions=False,
         new_httpserver=False,
     )
     yield app

@@ -67,8 +67,9 @@ else:
 
 def test_without_the_font_matplotlib_does_warn():
     """The control: the warning the test above checks for is real on this machine."""
-    out = subprocess.run([sys.executable, "-c", _CONTROL], capture_output=True, text=True,
-                         check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", _CONTROL], capture_output=True, text=True, check=True
+    ).stdout.strip()
     if out == "SYSTEM-HAS-KOREAN-FONT":
         pytest.skip("this machine has a Korean system font, so there is no warning to show")
     assert out == "True"
@@ -83,21 +84,41 @@ def test_a_missing_font_package_says_how_to_fix_it(monkeypatch):
 # --- Final consonants and particles --------------------------------------------------------
 
 
-@pytest.mark.parametrize("word, final", [
-    ("사랑", True), ("친구", False), ("서울", True), ("닭", True), ("가", False), ("힣", True),
-    ("3", True), ("2", False), ("10", True), ("SNS", False), ("", False), ("밥 ", True),
-])
+@pytest.mark.parametrize(
+    "word, final",
+    [
+        ("사랑", True),
+        ("친구", False),
+        ("서울", True),
+        ("닭", True),
+        ("가", False),
+        ("힣", True),
+        ("3", True),
+        ("2", False),
+        ("10", True),
+        ("SNS", False),
+        ("", False),
+        ("밥 ", True),
+    ],
+)
 def test_has_final_consonant(word, final):
     assert korean.has_final_consonant(word) is final
 
 
-@pytest.mark.parametrize("word, pair, expected", [
-    ("사랑", ("을", "를"), "사랑을"), ("커피", ("을", "를"), "커피를"),
-    ("민준", ("이", "가"), "민준이"), ("지수", ("이", "가"), "지수가"),
-    ("학교", ("은", "는"), "학교는"), ("책", ("과", "와"), "책과"),
-    ("부산", ("으로", "로"), "부산으로"), ("서울", ("으로", "로"), "서울로"),
-    ("학교", ("으로", "로"), "학교로"),
-])
+@pytest.mark.parametrize(
+    "word, pair, expected",
+    [
+        ("사랑", ("을", "를"), "사랑을"),
+        ("커피", ("을", "를"), "커피를"),
+        ("민준", ("이", "가"), "민준이"),
+        ("지수", ("이", "가"), "지수가"),
+        ("학교", ("은", "는"), "학교는"),
+        ("책", ("과", "와"), "책과"),
+        ("부산", ("으로", "로"), "부산으로"),
+        ("서울", ("으로", "로"), "서울로"),
+        ("학교", ("으로", "로"), "학교로"),
+    ],
+)
 def test_josa_fits_the_word(word, pair, expected):
     assert korean.josa(word, *pair) == expected
 
@@ -203,14 +224,17 @@ def test_masked_model_gives_the_same_output_however_a_sentence_is_padded():
 # --- Entities ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("tags, spans", [
-    (["B-PS", "I-PS", "O", "B-LC"], {("PS", 0, 2), ("LC", 3, 4)}),
-    (["I-PS", "I-PS", "O"], {("PS", 0, 2)}),  # I- without B- starts an entity (conlleval)
-    (["B-PS", "I-LC", "I-LC"], {("PS", 0, 1), ("LC", 1, 3)}),  # a type change starts a new one
-    (["B-DT", "B-DT", "I-DT"], {("DT", 0, 1), ("DT", 1, 3)}),
-    (["O", "O"], set()),
-    (["<pad>", "B-QT"], {("QT", 1, 2)}),
-])
+@pytest.mark.parametrize(
+    "tags, spans",
+    [
+        (["B-PS", "I-PS", "O", "B-LC"], {("PS", 0, 2), ("LC", 3, 4)}),
+        (["I-PS", "I-PS", "O"], {("PS", 0, 2)}),  # I- without B- starts an entity (conlleval)
+        (["B-PS", "I-LC", "I-LC"], {("PS", 0, 1), ("LC", 1, 3)}),  # a type change starts a new one
+        (["B-DT", "B-DT", "I-DT"], {("DT", 0, 1), ("DT", 1, 3)}),
+        (["O", "O"], set()),
+        (["<pad>", "B-QT"], {("QT", 1, 2)}),
+    ],
+)
 def test_bio_spans(tags, spans):
     assert korean.bio_spans(tags) == spans
 

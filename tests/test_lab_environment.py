@@ -43,8 +43,7 @@ def _conda_route_argv() -> list[str]:
 def _lab_app(argv: list[str]) -> LabApp:
     """JupyterLab's extension app configured exactly as `jupyter lab ARGV` would be."""
     server = ServerApp()
-    server.initialize(argv=[*argv, "--no-browser"], find_extensions=False,
-                      new_httpserver=False)
+    server.initialize(argv=[*argv, "--no-browser"], find_extensions=False, new_httpserver=False)
     lab = LabApp()
     lab._link_jupyter_server_extension(server)
     return lab
@@ -53,9 +52,14 @@ def _lab_app(argv: list[str]) -> LabApp:
 def _fetch_news_default(lab: LabApp) -> str:
     overrides, error = _get_overrides(lab.app_settings_dir)
     assert not error, error
-    settings, _ = get_settings(lab.app_settings_dir, lab.schemas_dir, lab.user_settings_dir,
-                               schema_name=NOTIFICATION, overrides=overrides,
-                               labextensions_path=lab.labextensions_path)
+    settings, _ = get_settings(
+        lab.app_settings_dir,
+        lab.schemas_dir,
+        lab.user_settings_dir,
+        schema_name=NOTIFICATION,
+        overrides=overrides,
+        labextensions_path=lab.labextensions_path,
+    )
     return settings["schema"]["properties"]["fetchNews"]["default"]
 
 
@@ -64,9 +68,13 @@ def isolated_jupyter(tmp_path, monkeypatch):
     """No learner's own Jupyter settings, tokens or runtime files."""
     for var in ("JUPYTER_TOKEN", "JUPYTER_TOKEN_FILE", "JUPYTER_PASSWORD", "JUPYTERLAB_DIR"):
         monkeypatch.delenv(var, raising=False)
-    for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
-                     ("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTERLAB_SETTINGS_DIR", "user"),
-                     ("JUPYTERLAB_WORKSPACES_DIR", "workspaces")):
+    for var, sub in (
+        ("JUPYTER_CONFIG_DIR", "config"),
+        ("JUPYTER_DATA_DIR", "data"),
+        ("JUPYTER_RUNTIME_DIR", "runtime"),
+        ("JUPYTERLAB_SETTINGS_DIR", "user"),
+        ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+    ):
         monkeypatch.setenv(var, str(tmp_path / sub))
     yield tmp_path
     ServerApp.clear_instance()
@@ -75,8 +83,11 @@ def isolated_jupyter(tmp_path, monkeypatch):
 def test_the_setting_exists_in_the_installed_jupyterlab(isolated_jupyter):
     """The name is JupyterLab's, and without the course's config it would ask."""
     lab = _lab_app([])
-    schema = json.loads((Path(lab.schemas_dir) / "@jupyterlab" / "apputils-extension"
-                         / "notification.json").read_text(encoding="utf-8"))
+    schema = json.loads(
+        (
+            Path(lab.schemas_dir) / "@jupyterlab" / "apputils-extension" / "notification.json"
+        ).read_text(encoding="utf-8")
+    )
     allowed = {choice["const"] for choice in schema["properties"]["fetchNews"]["oneOf"]}
     assert allowed == {"true", "false", "none"}
     assert _fetch_news_default(lab) == "none", "JupyterLab's own default asks the learner"
@@ -123,7 +134,8 @@ def test_installed_widget_packages_are_the_pair_ipywidgets_asks_for():
     assert _version_key(have) >= low and _version_key(have)[:2] == low[:2], (
         f"ipywidgets {metadata.version('ipywidgets')} needs {req}, but jupyterlab_widgets "
         f"{have} is installed: widgets would show 'Error displaying widget'. Reinstall "
-        "requirements.txt (delete .venv/ and run python3 course.py setup).")
+        "requirements.txt (delete .venv/ and run python3 course.py setup)."
+    )
 
 
 def test_jupyterlab_loads_the_widget_front_end_of_the_installed_ipywidgets():
@@ -146,14 +158,18 @@ def test_jupyterlab_loads_the_widget_front_end_of_the_installed_ipywidgets():
     assert digest == expected, (
         f"JupyterLab loads {MANAGER} {loaded['version']} from {found[0]}, which is not the "
         f"copy installed by jupyterlab_widgets {metadata.version('jupyterlab_widgets')} "
-        "(an old copy shadows it): widgets would show 'Error displaying widget'. Remove it.")
-    bundle = "".join(p.read_text(encoding="utf-8", errors="replace")
-                     for p in (found[0] / "static").glob("*.js"))
+        "(an old copy shadows it): widgets would show 'Error displaying widget'. Remove it."
+    )
+    bundle = "".join(
+        p.read_text(encoding="utf-8", errors="replace") for p in (found[0] / "static").glob("*.js")
+    )
     version = ipywidgets._version.__jupyter_widgets_controls_version__
     quoted = rf"[\"']{re.escape(version)}[\"']"
     assert "@jupyter-widgets/controls" in bundle and (
         re.search(rf"JUPYTER_CONTROLS_VERSION\W{{0,12}}{quoted}", bundle)
-        or re.search(rf"_model_module_version\W{{0,5}}{quoted}", bundle)), (
+        or re.search(rf"_model_module_version\W{{0,5}}{quoted}", bundle)
+    ), (
         f"the widget front-end has no @jupyter-widgets/controls models of version {version}, "
         f"which ipywidgets {ipywidgets.__version__} creates: widgets would show 'Error "
-        "displaying widget: model not found'")
+        "displaying widget: model not found'"
+    )

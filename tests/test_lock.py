@@ -57,14 +57,19 @@ def test_every_pin_is_the_locked_version(requirements):
         assert name in entries, f"{requirements.name} pins {name}, {lock.name} lacks it: {FIX}"
         assert version in entries[name], (
             f"{requirements.name} pins {name}=={version} but {lock.name} has "
-            f"{', '.join(sorted(entries[name]))}: {FIX}")
+            f"{', '.join(sorted(entries[name]))}: {FIX}"
+        )
 
 
 @pytest.mark.parametrize("requirements", REQUIREMENTS, ids=lambda p: p.name)
 def test_every_locked_package_has_hashes(requirements):
     lock = lock_of(requirements)
-    unhashed = [f"{name}=={version}" for name, versions in locked(lock).items()
-                for version, hashes in versions.items() if not hashes]
+    unhashed = [
+        f"{name}=={version}"
+        for name, versions in locked(lock).items()
+        for version, hashes in versions.items()
+        if not hashes
+    ]
     assert not unhashed, f"{lock.name} has no hash for {unhashed}: {FIX}"
 
 
@@ -75,20 +80,25 @@ def test_the_other_locks_agree_with_the_learners():
             if name in learner:
                 assert set(versions) == set(learner[name]), (
                     f"{lock_of(requirements).name} has {name} {sorted(versions)}, "
-                    f"requirements.lock {sorted(learner[name])}: {FIX}")
+                    f"requirements.lock {sorted(learner[name])}: {FIX}"
+                )
 
 
-@pytest.mark.skipif(Path(sys.prefix).resolve() != VENV.resolve(),
-                    reason="not running in the project's .venv")
+@pytest.mark.skipif(
+    Path(sys.prefix).resolve() != VENV.resolve(), reason="not running in the project's .venv"
+)
 def test_the_locks_cover_every_installed_package():
     entries: dict[str, set[str]] = {}
     for requirements in REQUIREMENTS:
         for name, versions in locked(lock_of(requirements)).items():
             entries.setdefault(name, set()).update(versions)
     stray = sorted(
-        f"{dist.metadata['Name']}=={dist.version}" for dist in metadata.distributions()
+        f"{dist.metadata['Name']}=={dist.version}"
+        for dist in metadata.distributions()
         if _name(dist.metadata["Name"]) not in NOT_LOCKED
-        and dist.version not in entries.get(_name(dist.metadata["Name"]), ()))
+        and dist.version not in entries.get(_name(dist.metadata["Name"]), ())
+    )
     assert not stray, (
         f"installed in .venv but not in any lock (or at another version): {stray}. Add them "
-        f"to a requirements file and {FIX}; or delete .venv/ and run python3 course.py setup.")
+        f"to a requirements file and {FIX}; or delete .venv/ and run python3 course.py setup."
+    )

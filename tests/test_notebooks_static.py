@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
-KNOWN_MARKERS = {"NBVAL_IGNORE_OUTPUT", "NBVAL_CHECK_OUTPUT", "NBVAL_RAISES_EXCEPTION",
-                 "NBVAL_SKIP"}
+KNOWN_MARKERS = {
+    "NBVAL_IGNORE_OUTPUT",
+    "NBVAL_CHECK_OUTPUT",
+    "NBVAL_RAISES_EXCEPTION",
+    "NBVAL_SKIP",
+}
 
 
 def _code_cells(path):
@@ -30,7 +34,8 @@ def test_nbval_markers_are_exact(path):
             if "NBVAL" in line:
                 assert line.strip().lstrip("#").strip() in KNOWN_MARKERS, (
                     f"{path.name}: {line.strip()!r} is not a marker nbval recognises; put the "
-                    "marker alone on its line and the reason on the next")
+                    "marker alone on its line and the reason on the next"
+                )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -42,8 +47,9 @@ def test_committed_outputs_come_from_one_clean_run(path):
         for out in cell["outputs"]:
             assert out["output_type"] != "error", f"{path.name}: an error is committed"
             text = "".join(out.get("text", ""))
-            assert not re.search(r"/(root|work|tmp|home|Users)/\S+", text), \
+            assert not re.search(r"/(root|work|tmp|home|Users)/\S+", text), (
                 f"{path.name}: a machine path in a committed output: {text[:120]!r}"
+            )
             assert not re.search(r"\d+m?s/step|ETA:", text), f"{path.name}: a progress bar"
             if out.get("name") == "stderr":
                 raise AssertionError(f"{path.name}: stderr in a committed output: {text[:200]!r}")
@@ -108,15 +114,18 @@ def test_solutions_do_not_give_themselves_away(path):
             assert problem is None, (
                 f"{where}: the solution {problem}; end it with "
                 "checks.confirm(checks.check_xxx(answer)), which prints only "
-                f"{CONFIRM_LINE!r}")
+                f"{CONFIRM_LINE!r}"
+            )
 
 
 def test_the_solution_check_sees_what_gives_a_solution_away():
     ok = {"output_type": "stream", "name": "stdout", "text": [CONFIRM_LINE + "\n"]}
     leak = {"output_type": "execute_result", "data": {"text/plain": ["[ok] `answer_y` = 0.475"]}}
     printed = {"output_type": "stream", "name": "stdout", "text": ["[ok] `x` = 15 is right.\n"]}
-    plot = {"output_type": "display_data",
-            "data": {"image/png": "iVBOR", "text/plain": ["<Figure size 640x480>"]}}
+    plot = {
+        "output_type": "display_data",
+        "data": {"image/png": "iVBOR", "text/plain": ["<Figure size 640x480>"]},
+    }
     assert _solution_output_problem(ok) is None and _solution_output_problem(plot) is None
     assert "0.475" in _solution_output_problem(leak)
     assert "is right" in _solution_output_problem(printed)

@@ -12,8 +12,12 @@ import pytest  # noqa: E402
 
 from helpers import plotting  # noqa: E402
 
-NEW = {"loss": [1.0, 0.5], "accuracy": [0.5, 0.8], "val_loss": [1.1, 0.7],
-       "val_accuracy": [0.4, 0.7]}
+NEW = {
+    "loss": [1.0, 0.5],
+    "accuracy": [0.5, 0.8],
+    "val_loss": [1.1, 0.7],
+    "val_accuracy": [0.4, 0.7],
+}
 OLD = {"loss": [1.0, 0.5], "acc": [0.5, 0.8], "val_loss": [1.1, 0.7], "val_acc": [0.4, 0.7]}
 
 
@@ -60,8 +64,9 @@ def test_plot_history_without_validation():
 
 def test_show_images_marks_wrong_predictions_red():
     images = np.zeros((3, 28, 28))
-    fig = plotting.show_images(images, labels=[1, 2, 3], predictions=[1, 0, 3],
-                               probabilities=np.eye(4)[[1, 0, 3]], ncols=3)
+    fig = plotting.show_images(
+        images, labels=[1, 2, 3], predictions=[1, 0, 3], probabilities=np.eye(4)[[1, 0, 3]], ncols=3
+    )
     titles = [ax.title for ax in fig.axes]
     assert titles[0].get_text() == "1 -> 1\n1.00"
     assert matplotlib.colors.to_hex(titles[1].get_color()) == "#ff0000"
@@ -82,7 +87,8 @@ def test_confusion_matrix_and_functions_and_curves():
 
 def test_markdown_table():
     assert plotting.markdown_table(["a", "b"], [(1, "x"), (2.5, "y")], align="lr") == (
-        "| a | b |\n|---|---:|\n| 1 | x |\n| 2.5 | y |")
+        "| a | b |\n|---|---:|\n| 1 | x |\n| 2.5 | y |"
+    )
     assert plotting.markdown_table(["a"], []) == "| a |\n|---|"
     with pytest.raises(ValueError, match="2 cells for 1 columns"):
         plotting.markdown_table(["a"], [(1, 2)])
@@ -108,8 +114,13 @@ def test_show_maps_draws_a_grid_and_rejects_wrong_shapes():
 
 
 def test_plot_lines():
-    fig = plotting.plot_lines([0, 1, 2], {"cnn": [0.9, 0.85, 0.8], "mlp": [0.88, 0.7, 0.5]},
-                              xlabel="shift", ylabel="accuracy", title="t")
+    fig = plotting.plot_lines(
+        [0, 1, 2],
+        {"cnn": [0.9, 0.85, 0.8], "mlp": [0.88, 0.7, 0.5]},
+        xlabel="shift",
+        ylabel="accuracy",
+        title="t",
+    )
     ax = fig.axes[0]
     assert len(ax.lines) == 2 and list(ax.lines[0].get_xdata()) == [0, 1, 2]
     plt.close(fig)

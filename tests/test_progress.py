@@ -34,8 +34,10 @@ def test_every_check_call_is_logged_with_its_chapter(log):
     checks.check_output_size(3)
     events = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(e["chapter"], e["check"], e["attempted"], e["ok"]) for e in events] == [
-        ("01", "check_relu", True, True), ("01", "check_relu", False, False),
-        ("06", "check_output_size", True, False)]
+        ("01", "check_relu", True, True),
+        ("01", "check_relu", False, False),
+        ("06", "check_output_size", True, False),
+    ]
 
 
 def test_a_solution_run_is_not_counted_as_the_learners_work(log):
@@ -65,14 +67,16 @@ def test_the_log_can_be_turned_off(tmp_path, monkeypatch):
 
 
 def test_summary_passed_attempted_not_tried_and_broken_lines(log):
-    checks.check_relu(lambda x: x)        # attempted, wrong
-    checks.check_relu(relu)               # then right
-    checks.check_output_size(3)           # attempted, wrong
-    checks.check_conv_params(None)        # opened but not attempted
+    checks.check_relu(lambda x: x)  # attempted, wrong
+    checks.check_relu(relu)  # then right
+    checks.check_output_size(3)  # attempted, wrong
+    checks.check_conv_params(None)  # opened but not attempted
     with open(log, "a") as fh:
-        fh.write('{"t": "cut sho')         # a line cut short: skipped
-    rows = {r.check: r for r in progress.summarize("me", progress.read_events(log),
-                                                   progress.all_checks())}
+        fh.write('{"t": "cut sho')  # a line cut short: skipped
+    rows = {
+        r.check: r
+        for r in progress.summarize("me", progress.read_events(log), progress.all_checks())
+    }
     assert (rows["check_relu"].attempts, rows["check_relu"].status) == (2, "passed")
     assert rows["check_output_size"].status == "attempted"
     assert rows["check_conv_params"].status == "not tried"
@@ -97,6 +101,11 @@ def test_the_csv_has_one_row_per_check(log, tmp_path):
 
 def test_course_progress_command(log):
     checks.check_relu(relu)
-    out = subprocess.run([sys.executable, "-m", "helpers.progress"], capture_output=True,
-                         text=True, cwd=ROOT, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "helpers.progress"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert out.returncode == 0 and "you: 1 of" in out.stdout, out.stderr

@@ -50,10 +50,18 @@ CHAPTERS = site_build.chapter_paths()
 def _chapter(number: str) -> Path:
     return next(p for p in CHAPTERS if p.name.startswith(f"{number}_"))
 
+
 TIMEOUT_MS = 30_000
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--disable-features=Translate,OptimizationHints"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-features=Translate,OptimizationHints",
+]
 
 # Run in place of `python -m website.build` where `unshare -n` is not allowed: every socket
 # connection to another machine is refused and written down; the build must make none.
@@ -99,8 +107,10 @@ def _install_site_requirements() -> None:
         except course.SetupError as err:
             pytest.fail(f"installing requirements-site.txt failed:\n{err}")
     elif importlib.util.find_spec("jupyter_book") is None:
-        pytest.skip("site build skipped: this Python is not the course's .venv and has no "
-                    "jupyter-book; run the tests with `python3 course.py test`.")
+        pytest.skip(
+            "site build skipped: this Python is not the course's .venv and has no "
+            "jupyter-book; run the tests with `python3 course.py test`."
+        )
 
 
 def _network_off() -> tuple[list[str], str]:
@@ -127,11 +137,12 @@ def site(tmp_path_factory):
         command = [sys.executable, "-c", NO_NETWORK, "--out", str(out)]
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     started = time.monotonic()
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     seconds = time.monotonic() - started
-    assert result.returncode == 0, (f"the site build failed with the network off ({how}):\n"
-                                    f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    assert result.returncode == 0, (
+        f"the site build failed with the network off ({how}):\n"
+        f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
     print(f"site built with the network off ({how}) in {seconds:.1f} s: {result.stdout}")
     return {"out": out, "before": before, "stdout": result.stdout}
 
@@ -146,6 +157,7 @@ def _text(page: str) -> str:
 
 
 # --- the build ---------------------------------------------------------------------------------
+
 
 def test_every_chapter_has_a_page(site):
     assert len(CHAPTERS) >= 9, "the chapters are found by name: notebooks/NN_*.ipynb"
@@ -187,8 +199,11 @@ def test_solutions_stay_folded_and_widgets_become_a_note(site):
     for path in CHAPTERS:
         nb = json.loads(path.read_text(encoding="utf-8"))
         solutions = sum("solution" in c.get("metadata", {}).get("tags", []) for c in nb["cells"])
-        widgets = sum(site_build.WIDGET_MIME in o.get("data", {})
-                      for c in nb["cells"] for o in c.get("outputs", []))
+        widgets = sum(
+            site_build.WIDGET_MIME in o.get("data", {})
+            for c in nb["cells"]
+            for o in c.get("outputs", [])
+        )
         page = _page(site, path.stem)
         folded = re.findall(r'class="cell [^"]*tag_solution[^"]*"', page)
         assert len(folded) == solutions, path.name
@@ -243,21 +258,32 @@ def test_the_data_mirror_serves_the_site(site, tmp_path):
 
 # --- the pieces, without a build -----------------------------------------------------------
 
+
 def test_the_checker_finds_remote_loads_and_broken_links(tmp_path):
     (tmp_path / "a.html").write_text(
         '<link rel="stylesheet" href="https://cdn.example.org/x.css">'
         '<script src="//unpkg.com/thing.js"></script><img src="missing.png">'
         '<img srcset="ok.png 1x, http://example.org/b.png 2x"><a href="https://example.org">ok</a>'
         '<a href="gone.html#top">gone</a><div style="background: url(http://e.org/i.png)"></div>'
-        '<script>const LIB = "https://cdn.jsdelivr.net/npm/lib@1/x.js";</script>')
+        '<script>const LIB = "https://cdn.jsdelivr.net/npm/lib@1/x.js";</script>'
+    )
     (tmp_path / "ok.png").write_bytes(b"")
-    (tmp_path / "s.css").write_text('@import "https://fonts.example.com/f.css";\n'
-                                    '@font-face { src: url("fonts/none.woff2"); }')
-    (tmp_path / "s.js").write_text('load("https://unpkg.com/other@2/y.js"); // http://www.w3.org/2000/svg')
+    (tmp_path / "s.css").write_text(
+        '@import "https://fonts.example.com/f.css";\n@font-face { src: url("fonts/none.woff2"); }'
+    )
+    (tmp_path / "s.js").write_text(
+        'load("https://unpkg.com/other@2/y.js"); // http://www.w3.org/2000/svg'
+    )
     remote = "\n".join(check.remote_loads(tmp_path))
-    for url in ("cdn.example.org", "//unpkg.com/thing.js", "http://example.org/b.png",
-                "http://e.org/i.png", "cdn.jsdelivr.net/npm/lib", "fonts.example.com",
-                "unpkg.com/other"):
+    for url in (
+        "cdn.example.org",
+        "//unpkg.com/thing.js",
+        "http://example.org/b.png",
+        "http://e.org/i.png",
+        "cdn.jsdelivr.net/npm/lib",
+        "fonts.example.com",
+        "unpkg.com/other",
+    ):
         assert url in remote
     assert "https://example.org\n" not in remote + "\n" and "w3.org" not in remote
     broken = "\n".join(check.broken_links(tmp_path))
@@ -265,15 +291,20 @@ def test_the_checker_finds_remote_loads_and_broken_links(tmp_path):
     assert "ok.png" not in broken
 
 
-@pytest.mark.parametrize("metadata, expected", [
-    ({"jupyter": {"source_hidden": True, "outputs_hidden": True}, "tags": ["solution"]},
-     "hide-cell"),
-    ({"jupyter": {"source_hidden": True}}, "hide-input"),
-    ({"jupyter": {"outputs_hidden": True}}, "hide-output"),
-    ({"tags": ["ci-check"]}, "hide-cell"),
-    ({"tags": ["remove-input"], "jupyter": {"source_hidden": True}}, None),
-    ({}, None),
-])
+@pytest.mark.parametrize(
+    "metadata, expected",
+    [
+        (
+            {"jupyter": {"source_hidden": True, "outputs_hidden": True}, "tags": ["solution"]},
+            "hide-cell",
+        ),
+        ({"jupyter": {"source_hidden": True}}, "hide-input"),
+        ({"jupyter": {"outputs_hidden": True}}, "hide-output"),
+        ({"tags": ["ci-check"]}, "hide-cell"),
+        ({"tags": ["remove-input"], "jupyter": {"source_hidden": True}}, None),
+        ({}, None),
+    ],
+)
 def test_folding_follows_jupyterlab(metadata, expected):
     cell = {"cell_type": "code", "metadata": metadata, "source": "x = 1\n", "outputs": []}
     assert site_build.hide_tag(cell) == expected
@@ -286,10 +317,26 @@ def test_a_cell_that_only_checks_claims_is_folded():
 
 
 def test_a_copy_gets_the_note_and_the_original_keeps_its_widget():
-    nb = {"metadata": {"widgets": {"state": {}}}, "cells": [{
-        "cell_type": "code", "metadata": {}, "source": "w", "outputs": [{
-            "output_type": "display_data", "metadata": {},
-            "data": {site_build.WIDGET_MIME: {"model_id": "x"}, "text/plain": "IntSlider()"}}]}]}
+    nb = {
+        "metadata": {"widgets": {"state": {}}},
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": "w",
+                "outputs": [
+                    {
+                        "output_type": "display_data",
+                        "metadata": {},
+                        "data": {
+                            site_build.WIDGET_MIME: {"model_id": "x"},
+                            "text/plain": "IntSlider()",
+                        },
+                    }
+                ],
+            }
+        ],
+    }
     copy, counts = site_build.prepare_notebook(nb)
     assert counts == {"folded": 0, "widgets": 1}
     assert "JupyterLab" in copy["cells"][0]["outputs"][0]["data"]["text/html"]
@@ -330,6 +377,7 @@ def test_the_site_is_git_ignored():
 
 # --- in a real browser -------------------------------------------------------------------------
 
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
         pass
@@ -344,10 +392,13 @@ def browser_page(site, tmp_path_factory):
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("site browser test skipped: the Python package playwright is not "
-                    "installed (it is in requirements.txt: run python3 course.py setup).")
+        pytest.skip(
+            "site browser test skipped: the Python package playwright is not "
+            "installed (it is in requirements.txt: run python3 course.py setup)."
+        )
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(_Quiet, directory=str(site["out"])))
+        ("127.0.0.1", 0), partial(_Quiet, directory=str(site["out"]))
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     blocked: list[str] = []
@@ -363,20 +414,31 @@ def browser_page(site, tmp_path_factory):
 
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, headless=True,
-                                         chromium_sandbox=False, args=CHROMIUM_FLAGS)
+            browser = pw.chromium.launch(
+                executable_path=chromium, headless=True, chromium_sandbox=False, args=CHROMIUM_FLAGS
+            )
             try:
                 context = browser.new_context()
                 context.set_default_timeout(TIMEOUT_MS)
                 context.route("**/*", route)
                 page = context.new_page()
-                page.on("requestfailed", lambda r: failed.append(
-                    f"{r.url} ({r.failure})") if r.url not in blocked else None)
-                page.on("response", lambda r: failed.append(f"{r.url} ({r.status})")
-                        if r.status >= 400 else None)
-                yield {"page": page, "base": f"http://127.0.0.1:{server.server_address[1]}",
-                       "blocked": blocked, "failed": failed,
-                       "shot": tmp_path_factory.mktemp("shots")}
+                page.on(
+                    "requestfailed",
+                    lambda r: (
+                        failed.append(f"{r.url} ({r.failure})") if r.url not in blocked else None
+                    ),
+                )
+                page.on(
+                    "response",
+                    lambda r: failed.append(f"{r.url} ({r.status})") if r.status >= 400 else None,
+                )
+                yield {
+                    "page": page,
+                    "base": f"http://127.0.0.1:{server.server_address[1]}",
+                    "blocked": blocked,
+                    "failed": failed,
+                    "shot": tmp_path_factory.mktemp("shots"),
+                }
             finally:
                 browser.close()
     finally:
@@ -393,14 +455,16 @@ def _open(browser_page, stem: str):
 
 
 def _nothing_failed_or_left_the_machine(browser_page) -> None:
-    assert not browser_page["blocked"], \
+    assert not browser_page["blocked"], (
         f"the page asked for resources from other hosts: {browser_page['blocked']}"
+    )
     assert not browser_page["failed"], f"requests that failed: {browser_page['failed']}"
 
 
 def _images_load(page) -> int:
-    page.wait_for_function("() => [...document.querySelectorAll('article img')]"
-                           ".every(img => img.complete)")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('article img')].every(img => img.complete)"
+    )
     sizes = page.eval_on_selector_all("article img", "imgs => imgs.map(i => i.naturalWidth)")
     assert sizes and all(width > 0 for width in sizes), f"images that did not load: {sizes}"
     return len(sizes)
@@ -426,8 +490,9 @@ def test_chapter_2_maths_is_typeset_and_its_images_load(browser_page):
         assert page.locator("article .math").count() >= 5
         assert page.locator("mjx-merror").count() == 0, "MathJax could not typeset some TeX"
         text = _visible_text_outside_code(page)
-        assert "$$" not in text and "\\frac" not in text and "\\(" not in text, \
+        assert "$$" not in text and "\\frac" not in text and "\\(" not in text, (
             "raw TeX shows on the page"
+        )
         assert _images_load(page) >= 3
         _nothing_failed_or_left_the_machine(browser_page)
     except Exception:

@@ -43,10 +43,16 @@ def test_descend_follows_the_update_rule():
         widgets.descend(0.0)
 
 
-@pytest.mark.parametrize("lr, verdict", [
-    (0.005, "too small"), (0.2, "good"), (0.9, "too large (oscillating)"), (1.1, "diverging"),
-    (50.0, "diverging"),
-])
+@pytest.mark.parametrize(
+    "lr, verdict",
+    [
+        (0.005, "too small"),
+        (0.2, "good"),
+        (0.9, "too large (oscillating)"),
+        (1.1, "diverging"),
+        (50.0, "diverging"),
+    ],
+)
 def test_learning_rate_regimes(lr, verdict):
     assert widgets.describe_learning_rate(lr) == verdict
 
@@ -76,32 +82,42 @@ def test_apply_kernel_worked_example():
 def test_apply_kernel_matches_a_naive_loop():
     rng = np.random.default_rng(0)
     image, kernel = rng.normal(size=(7, 9)), rng.normal(size=(3, 3))
-    naive = np.array([[np.sum(image[i:i + 3, j:j + 3] * kernel) for j in range(7)]
-                      for i in range(5)])
+    naive = np.array(
+        [[np.sum(image[i : i + 3, j : j + 3] * kernel) for j in range(7)] for i in range(5)]
+    )
     np.testing.assert_allclose(widgets.apply_kernel(image, kernel), naive)
     same = widgets.apply_kernel(image, kernel, padding="same")
     assert same.shape == image.shape
     np.testing.assert_allclose(same[1:-1, 1:-1], naive)
 
 
-@pytest.mark.parametrize("image, kernel, padding, message", [
-    (np.zeros((5, 5)), np.zeros((2, 2)), "valid", "odd size"),
-    (np.zeros((5, 5)), np.zeros((3, 1)), "valid", "square"),
-    (np.zeros((5, 5, 1)), np.zeros((3, 3)), "valid", "2-D"),
-    (np.zeros((2, 2)), np.zeros((3, 3)), "valid", "smaller than the kernel"),
-    (np.zeros((5, 5)), np.zeros((3, 3)), "full", "'valid' or 'same'"),
-    (np.zeros((5, 5)), [[0, 0, 0], [0, np.nan, 0], [0, 0, 0]], "valid", "finite"),
-])
+@pytest.mark.parametrize(
+    "image, kernel, padding, message",
+    [
+        (np.zeros((5, 5)), np.zeros((2, 2)), "valid", "odd size"),
+        (np.zeros((5, 5)), np.zeros((3, 1)), "valid", "square"),
+        (np.zeros((5, 5, 1)), np.zeros((3, 3)), "valid", "2-D"),
+        (np.zeros((2, 2)), np.zeros((3, 3)), "valid", "smaller than the kernel"),
+        (np.zeros((5, 5)), np.zeros((3, 3)), "full", "'valid' or 'same'"),
+        (np.zeros((5, 5)), [[0, 0, 0], [0, np.nan, 0], [0, 0, 0]], "valid", "finite"),
+    ],
+)
 def test_apply_kernel_rejects_bad_input(image, kernel, padding, message):
     with pytest.raises(ValueError, match=message):
         widgets.apply_kernel(image, kernel, padding=padding)
 
 
-@pytest.mark.parametrize("name, words", [
-    ("identity", "identity"), ("blur", "blur"), ("sharpen", "sharpen"),
-    ("vertical edges", "vertical edges"), ("horizontal edges", "horizontal edges"),
-    ("outline", "outline"),
-])
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("identity", "identity"),
+        ("blur", "blur"),
+        ("sharpen", "sharpen"),
+        ("vertical edges", "vertical edges"),
+        ("horizontal edges", "horizontal edges"),
+        ("outline", "outline"),
+    ],
+)
 def test_every_preset_is_described_by_its_name(name, words):
     assert widgets.describe_kernel(widgets.KERNEL_PRESETS[name]).startswith(words)
 
@@ -132,8 +148,9 @@ def test_kernel_explorer_builds_and_responds():
     box = widgets.kernel_explorer(image)
     choice, grid = box.children[0].children
     cells = [cell for row in grid.children for cell in row.children]
-    np.testing.assert_allclose([c.value for c in cells],
-                               widgets.KERNEL_PRESETS["vertical edges"].ravel())
+    np.testing.assert_allclose(
+        [c.value for c in cells], widgets.KERNEL_PRESETS["vertical edges"].ravel()
+    )
     choice.value = "blur"
     np.testing.assert_allclose([c.value for c in cells], round(1 / 9, 4))
     cells[4].value = 2.0  # an edited value redraws without error

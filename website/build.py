@@ -53,10 +53,12 @@ WIDGET_NOTE = (
 # Tags that mark a cell as a check for CI only (COURSE_GUIDE: "a plain first-line comment and
 # a cell tag"); such cells are collapsed like solutions. Cells whose code is nothing but
 # asserts and helpers.record(...) calls are collapsed too, tagged or not.
-CHECK_TAGS = frozenset({"ci", "ci-check", "ci-only", "check", "checks", "claim", "claims",
-                        "claim-check"})
-HIDE_TAGS = frozenset({"hide-cell", "hide-input", "hide-output", "remove-cell", "remove-input",
-                       "remove-output"})
+CHECK_TAGS = frozenset(
+    {"ci", "ci-check", "ci-only", "check", "checks", "claim", "claims", "claim-check"}
+)
+HIDE_TAGS = frozenset(
+    {"hide-cell", "hide-input", "hide-output", "remove-cell", "remove-input", "remove-output"}
+)
 # Parts of MathJax 3 (es5 build of the django-static-mathjax package) the site needs: the TeX
 # to HTML-CSS component, the TeX extensions it loads on demand, its web fonts, its menu and
 # the accessibility pieces (speech included) the menu can switch on.
@@ -95,6 +97,7 @@ def chapter_paths(notebooks: Path = NOTEBOOKS) -> list[Path]:
 
 # --- what the home page says about each chapter ------------------------------------------------
 
+
 @dataclass
 class Chapter:
     path: Path
@@ -110,8 +113,10 @@ class Chapter:
         return self.path.stem
 
 
-_ROW = re.compile(r"^\|\s*(\d+)\s*\|\s*\[([^\]]+)\]\(notebooks/([^)\s]+\.ipynb)\)\s*\|"
-                  r"\s*(.*?)\s*\|\s*$")
+_ROW = re.compile(
+    r"^\|\s*(\d+)\s*\|\s*\[([^\]]+)\]\(notebooks/([^)\s]+\.ipynb)\)\s*\|"
+    r"\s*(.*?)\s*\|\s*$"
+)
 
 
 def readme_chapters(text: str) -> dict[str, tuple[str, str]]:
@@ -146,8 +151,9 @@ def notebook_title(nb: dict) -> str:
     return ""
 
 
-def load_chapters(notebooks: Path = NOTEBOOKS, readme: Path = README,
-                  published: Path = PUBLISHED) -> tuple[list[Chapter], dict]:
+def load_chapters(
+    notebooks: Path = NOTEBOOKS, readme: Path = README, published: Path = PUBLISHED
+) -> tuple[list[Chapter], dict]:
     """The chapters with what the README and the benchmark's published run say about them."""
     table = readme_chapters(readme.read_text(encoding="utf-8")) if readme.is_file() else {}
     bench = json.loads(published.read_text(encoding="utf-8")) if published.is_file() else {}
@@ -158,8 +164,11 @@ def load_chapters(notebooks: Path = NOTEBOOKS, readme: Path = README,
         title = notebook_title(nb) or path.stem.replace("_", " ")
         name, teaches = table.get(path.name, (title, ""))
         run = measured.get(path.stem, {})
-        chapters.append(Chapter(path, path.name[:2], name, title, teaches,
-                                run.get("seconds"), run.get("peak_mb")))
+        chapters.append(
+            Chapter(
+                path, path.name[:2], name, title, teaches, run.get("seconds"), run.get("peak_mb")
+            )
+        )
     return chapters, bench
 
 
@@ -186,52 +195,55 @@ def home_page(chapters: list[Chapter], bench: dict, intro: str) -> str:
         for ch in chapters
     ]
     first = chapters[0].path.name if chapters else ""
-    return "\n".join([
-        f"# {TITLE}",
-        "",
-        intro,
-        "",
-        "## The chapters",
-        "",
-        "| # | Chapter | What you learn | Time to run | Peak memory |",
-        "|---|---|---|---:|---:|",
-        *rows,
-        "",
-        f"{_machine(bench)}, by the course's benchmark: the wall time for a fresh kernel to run "
-        "the notebook from top to bottom, and the kernel's peak memory. Reading the chapter and "
-        "doing its exercises takes longer than running it.",
-        "",
-        "## How to start",
-        "",
-        f"Read here first: each page shows what its notebook printed and drew in a real run. "
-        f"Start with [chapter {chapters[0].number if chapters else '00'}]({first}) and follow "
-        "the links to the next chapter at the bottom of each page.",
-        "",
-        "To run the notebooks yourself, get the course folder (a laptop with Python 3.11 on "
-        "Linux, Windows or macOS on Apple silicon will do) and, in it, run",
-        "",
-        "```bash",
-        "python3 course.py lab",
-        "```",
-        "",
-        "The first time, this sets up the course's own Python environment (a few minutes), "
-        "then it opens JupyterLab on the notebooks. There the sliders move, the exercises "
-        "check your answers and the solutions open when you click them. In a class, your "
-        "teacher may give you an address instead: the course running on the class server, "
-        "or a local copy of the data. The README's classroom guide says more.",
-        "",
-        "## About these pages",
-        "",
-        "The pages are built from the notebooks exactly as they were committed, without "
-        "running them, and everything they need (maths, fonts, scripts) comes with the site, "
-        "so they also work with no network. Solutions, and cells that only check the "
-        "chapter's claims for the course's tests, are folded away: click to open them. "
-        "Widgets need a running Python, so a note says where they would be.",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"# {TITLE}",
+            "",
+            intro,
+            "",
+            "## The chapters",
+            "",
+            "| # | Chapter | What you learn | Time to run | Peak memory |",
+            "|---|---|---|---:|---:|",
+            *rows,
+            "",
+            f"{_machine(bench)}, by the course's benchmark: the wall time for a fresh kernel to "
+            "run the notebook from top to bottom, and the kernel's peak memory. Reading the "
+            "chapter and doing its exercises takes longer than running it.",
+            "",
+            "## How to start",
+            "",
+            f"Read here first: each page shows what its notebook printed and drew in a real run. "
+            f"Start with [chapter {chapters[0].number if chapters else '00'}]({first}) and follow "
+            "the links to the next chapter at the bottom of each page.",
+            "",
+            "To run the notebooks yourself, get the course folder (a laptop with Python 3.11 on "
+            "Linux, Windows or macOS on Apple silicon will do) and, in it, run",
+            "",
+            "```bash",
+            "python3 course.py lab",
+            "```",
+            "",
+            "The first time, this sets up the course's own Python environment (a few minutes), "
+            "then it opens JupyterLab on the notebooks. There the sliders move, the exercises "
+            "check your answers and the solutions open when you click them. In a class, your "
+            "teacher may give you an address instead: the course running on the class server, "
+            "or a local copy of the data. The README's classroom guide says more.",
+            "",
+            "## About these pages",
+            "",
+            "The pages are built from the notebooks exactly as they were committed, without "
+            "running them, and everything they need (maths, fonts, scripts) comes with the site, "
+            "so they also work with no network. Solutions, and cells that only check the "
+            "chapter's claims for the course's tests, are folded away: click to open them. "
+            "Widgets need a running Python, so a note says where they would be.",
+            "",
+        ]
+    )
 
 
 # --- the notebooks, prepared for the site (copies only) ----------------------------------------
+
 
 def _source(cell: dict) -> str:
     source = cell.get("source", "")
@@ -268,8 +280,12 @@ def hide_tag(cell: dict) -> str | None:
     outputs_hidden = bool(jupyter.get("outputs_hidden"))
     if cell.get("cell_type") != "code":
         return "hide-cell" if source_hidden else None
-    if (source_hidden and outputs_hidden) or "solution" in tags or tags & CHECK_TAGS \
-            or is_check_only(_source(cell)):
+    if (
+        (source_hidden and outputs_hidden)
+        or "solution" in tags
+        or tags & CHECK_TAGS
+        or is_check_only(_source(cell))
+    ):
         return "hide-cell"
     if source_hidden:
         return "hide-input"
@@ -291,9 +307,11 @@ def prepare_notebook(nb: dict) -> tuple[dict, dict[str, int]]:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if WIDGET_MIME in data:
-                output["data"] = {"text/html": WIDGET_NOTE,
-                                  "text/plain": "(an interactive widget: run the notebook in "
-                                                "JupyterLab to use it)"}
+                output["data"] = {
+                    "text/html": WIDGET_NOTE,
+                    "text/plain": "(an interactive widget: run the notebook in "
+                    "JupyterLab to use it)",
+                }
                 output["metadata"] = {}
                 counts["widgets"] += 1
     return nb, counts
@@ -301,11 +319,14 @@ def prepare_notebook(nb: dict) -> tuple[dict, dict[str, int]]:
 
 # --- static files: the course's CSS, the Hangul font, MathJax ----------------------------------
 
+
 def _package_dir(name: str) -> Path:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise SiteError(f"The package {name!r} is missing: run `python3 course.py site`, which "
-                        "installs requirements-site.txt into .venv.")
+        raise SiteError(
+            f"The package {name!r} is missing: run `python3 course.py site`, which "
+            "installs requirements-site.txt into .venv."
+        )
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -317,8 +338,10 @@ def copy_static(static: Path) -> None:
     fonts.mkdir(exist_ok=True)
     font = _package_dir("koreanize_matplotlib") / "fonts" / HANGUL_FONT
     if not font.is_file():
-        raise SiteError(f"{font} is missing: reinstall requirements.txt (koreanize-matplotlib "
-                        "ships the Hangul font the site serves).")
+        raise SiteError(
+            f"{font} is missing: reinstall requirements.txt (koreanize-matplotlib "
+            "ships the Hangul font the site serves)."
+        )
     shutil.copy2(font, fonts / HANGUL_FONT)
     (fonts / "NanumGothic-LICENSE.txt").write_text(_font_licence(font), encoding="utf-8")
 
@@ -339,25 +362,29 @@ def _font_licence(font: Path) -> str:
     from fontTools.ttLib import TTFont  # matplotlib's dependency
 
     names = TTFont(font, lazy=True)["name"]
-    head = (f"{names.getDebugName(4)} ({font.name}, unmodified, as the Python package "
-            f"koreanize-matplotlib ships it)\n{names.getDebugName(0)}\n"
-            "It is distributed under the SIL Open Font License, Version 1.1:\n\n")
+    head = (
+        f"{names.getDebugName(4)} ({font.name}, unmodified, as the Python package "
+        f"koreanize-matplotlib ships it)\n{names.getDebugName(0)}\n"
+        "It is distributed under the SIL Open Font License, Version 1.1:\n\n"
+    )
     try:  # matplotlib's STIX fonts are under the same licence: quote its text from there
         stix = _package_dir("matplotlib") / "mpl-data" / "fonts" / "ttf" / "LICENSE_STIX"
         text = stix.read_text(encoding="utf-8")
-        return head + text[text.index("SIL OPEN FONT LICENSE Version 1.1"):]
+        return head + text[text.index("SIL OPEN FONT LICENSE Version 1.1") :]
     except (SiteError, OSError, ValueError):
         return head + "(the licence text: https://openfontlicense.org)\n"
 
 
 # --- Jupyter Book ----------------------------------------------------------------------------
 
+
 def book_config() -> dict:
     """Jupyter Book's _config.yml, as a dict: no execution, nothing loaded from the web."""
     from jupyter_book.config import get_default_sphinx_config
 
-    extensions = [name for name in get_default_sphinx_config()["extensions"]
-                  if name not in DROPPED_EXTENSIONS]
+    extensions = [
+        name for name in get_default_sphinx_config()["extensions"] if name not in DROPPED_EXTENSIONS
+    ]
     return {
         "title": TITLE,
         "author": "the course's authors",
@@ -373,8 +400,13 @@ def book_config() -> dict:
             "use_edit_page_button": False,
             "use_multitoc_numbering": False,
         },
-        "launch_buttons": {"binderhub_url": "", "jupyterhub_url": "", "colab_url": "",
-                           "deepnote_url": "", "thebe": False},
+        "launch_buttons": {
+            "binderhub_url": "",
+            "jupyterhub_url": "",
+            "colab_url": "",
+            "deepnote_url": "",
+            "thebe": False,
+        },
         "repository": {"url": ""},
         "sphinx": {
             "config": {
@@ -407,10 +439,10 @@ def write_book(src: Path, chapters: list[Chapter], bench: dict, intro: str) -> d
     import yaml  # Jupyter Book's own dependency
 
     src.mkdir(parents=True, exist_ok=True)
-    (src / "_config.yml").write_text(yaml.safe_dump(book_config(), sort_keys=False),
-                                     encoding="utf-8")
-    toc = {"format": "jb-book", "root": "index",
-           "chapters": [{"file": ch.stem} for ch in chapters]}
+    (src / "_config.yml").write_text(
+        yaml.safe_dump(book_config(), sort_keys=False), encoding="utf-8"
+    )
+    toc = {"format": "jb-book", "root": "index", "chapters": [{"file": ch.stem} for ch in chapters]}
     (src / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
     (src / "index.md").write_text(home_page(chapters, bench, intro), encoding="utf-8")
     totals = {"folded": 0, "widgets": 0}
@@ -440,13 +472,16 @@ def _replace_site(built: Path, out: Path) -> None:
     """Put the built site at ``out``, replacing only an earlier site (never another folder)."""
     if out.exists():
         if not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).is_file()):
-            raise SiteError(f"{out} exists and is not a site built by `course.py site`: "
-                            "choose another --out (nothing was overwritten).")
+            raise SiteError(
+                f"{out} exists and is not a site built by `course.py site`: "
+                "choose another --out (nothing was overwritten)."
+            )
         shutil.rmtree(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(built, out)
-    (out / MARKER).write_text("Built by `python3 course.py site`; rebuilt in place.\n",
-                              encoding="utf-8")
+    (out / MARKER).write_text(
+        "Built by `python3 course.py site`; rebuilt in place.\n", encoding="utf-8"
+    )
 
 
 def run_jupyter_book(src: Path, work: Path, quiet: bool) -> Path:
@@ -457,16 +492,18 @@ def run_jupyter_book(src: Path, work: Path, quiet: bool) -> Path:
     said = io.StringIO()
     try:
         with contextlib.redirect_stdout(said if quiet else sys.stdout):
-            jupyter_book.main(args=[*args, *(["-q"] if quiet else [])],
-                              standalone_mode=False)
+            jupyter_book.main(args=[*args, *(["-q"] if quiet else [])], standalone_mode=False)
     except (Exception, SystemExit) as err:  # click exits; Sphinx raises its own errors
-        raise SiteError(f"Jupyter Book failed ({err!r}). What it said:\n"
-                        f"{said.getvalue()[-3000:]}\nRun `python3 course.py site --verbose` "
-                        "for every message.") from err
+        raise SiteError(
+            f"Jupyter Book failed ({err!r}). What it said:\n"
+            f"{said.getvalue()[-3000:]}\nRun `python3 course.py site --verbose` "
+            "for every message."
+        ) from err
     html_dir = work / "_build" / "html"
     if not (html_dir / "index.html").is_file():
-        raise SiteError(f"Jupyter Book wrote no {html_dir / 'index.html'}:\n"
-                        f"{said.getvalue()[-3000:]}")
+        raise SiteError(
+            f"Jupyter Book wrote no {html_dir / 'index.html'}:\n{said.getvalue()[-3000:]}"
+        )
     return html_dir
 
 
@@ -485,17 +522,27 @@ def build(out: Path | None = None, quiet: bool = True) -> dict:
         _tidy(html_dir)
         _replace_site(html_dir, out)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    return {"out": out, "chapters": len(chapters), "seconds": time.monotonic() - started,
-            "megabytes": size / 1e6, **counts}
+    return {
+        "out": out,
+        "chapters": len(chapters),
+        "seconds": time.monotonic() - started,
+        "megabytes": size / 1e6,
+        **counts,
+    }
 
 
 def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python3 course.py site",
         description="Build the course as a static website from the committed notebooks "
-                    "(offline, nothing executed).")
-    parser.add_argument("--out", type=Path, default=default_out(),
-                        help=f"folder to write the site to (default: {default_out().name}/)")
+        "(offline, nothing executed).",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=default_out(),
+        help=f"folder to write the site to (default: {default_out().name}/)",
+    )
     parser.add_argument("--verbose", action="store_true", help="show Sphinx's messages")
     args = parser.parse_args(argv)
     try:
@@ -508,11 +555,15 @@ def _main(argv: list[str] | None = None) -> int:
         shown = out.relative_to(Path.cwd())
     except ValueError:
         shown = out
-    print(f"Built {report['chapters']} chapters in {report['seconds']:.0f} s "
-          f"({report['megabytes']:.0f} MB, {report['folded']} cells folded, "
-          f"{report['widgets']} widgets noted) into {shown}/.")
-    print(f"Open {shown / 'index.html'} in a browser, or serve it: "
-          f"python3 -m http.server -d {shown} 8000  (then http://localhost:8000/)")
+    print(
+        f"Built {report['chapters']} chapters in {report['seconds']:.0f} s "
+        f"({report['megabytes']:.0f} MB, {report['folded']} cells folded, "
+        f"{report['widgets']} widgets noted) into {shown}/."
+    )
+    print(
+        f"Open {shown / 'index.html'} in a browser, or serve it: "
+        f"python3 -m http.server -d {shown} 8000  (then http://localhost:8000/)"
+    )
     return 0
 
 

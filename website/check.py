@@ -68,8 +68,12 @@ def is_remote(url: str) -> bool:
 
 def _is_internal(url: str) -> bool:
     url = url.strip()
-    return bool(url) and not url.startswith("#") and urlsplit(url).scheme == "" \
+    return (
+        bool(url)
+        and not url.startswith("#")
+        and urlsplit(url).scheme == ""
         and not url.startswith("//")
+    )
 
 
 def _srcset_urls(value: str) -> list[str]:
@@ -111,8 +115,9 @@ class _Page(HTMLParser):
 
 
 def _css_refs(css: str) -> list[str]:
-    return [m.group(2) for m in _CSS_URL.finditer(css)] + \
-        [m.group(1) for m in _CSS_IMPORT.finditer(css)]
+    return [m.group(2) for m in _CSS_URL.finditer(css)] + [
+        m.group(1) for m in _CSS_IMPORT.finditer(css)
+    ]
 
 
 def _unexplained_script_urls(text: str) -> list[str]:
@@ -149,11 +154,13 @@ def remote_loads(site: Path) -> list[str]:
         if page is not None:
             problems += [f"{rel}: {where} {url}" for where, url in page.loads if is_remote(url)]
             for css in page.styles:
-                problems += [f"{rel}: inline style {url}" for url in _css_refs(css)
-                             if is_remote(url)]
+                problems += [
+                    f"{rel}: inline style {url}" for url in _css_refs(css) if is_remote(url)
+                ]
             for script in page.scripts:
-                problems += [f"{rel}: inline script {url}"
-                             for url in _unexplained_script_urls(script)]
+                problems += [
+                    f"{rel}: inline script {url}" for url in _unexplained_script_urls(script)
+                ]
         elif suffix == ".css":
             problems += [f"{rel}: css {url}" for url in _css_refs(text) if is_remote(url)]
         else:

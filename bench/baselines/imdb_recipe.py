@@ -40,15 +40,23 @@ y_test = np.asarray(test_labels).astype("float32")
 x_val, partial_x_train = x_train[:10000], x_train[10000:]
 y_val, partial_y_train = y_train[:10000], y_train[10000:]
 
-model = keras.Sequential([
-    keras.Input(shape=(10000,)),
-    layers.Dense(16, activation="relu"),
-    layers.Dense(16, activation="relu"),
-    layers.Dense(1, activation="sigmoid"),
-])
+model = keras.Sequential(
+    [
+        keras.Input(shape=(10000,)),
+        layers.Dense(16, activation="relu"),
+        layers.Dense(16, activation="relu"),
+        layers.Dense(1, activation="sigmoid"),
+    ]
+)
 model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
-model.fit(partial_x_train, partial_y_train, epochs=20, batch_size=512,
-          validation_data=(x_val, y_val), verbose=0)
+model.fit(
+    partial_x_train,
+    partial_y_train,
+    epochs=20,
+    batch_size=512,
+    validation_data=(x_val, y_val),
+    verbose=0,
+)
 loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
 
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

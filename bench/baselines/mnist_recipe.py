@@ -29,18 +29,23 @@ train_size = int(len(x_train) * 0.7)
 train_ds = ds.take(train_size).batch(20)
 val_ds = ds.skip(train_size).batch(20)
 
-model = keras.Sequential([
-    keras.Input(shape=(28, 28)),
-    layers.Flatten(),
-    layers.Dense(20, activation="relu"),
-    layers.Dense(20, activation="relu"),
-    layers.Dense(10, activation="softmax"),
-])
+model = keras.Sequential(
+    [
+        keras.Input(shape=(28, 28)),
+        layers.Flatten(),
+        layers.Dense(20, activation="relu"),
+        layers.Dense(20, activation="relu"),
+        layers.Dense(10, activation="softmax"),
+    ]
+)
 model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
 model.fit(train_ds, validation_data=val_ds, epochs=10, verbose=0)
 loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
 
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"test_accuracy": float(accuracy), "peak_mb": peak_mb,
-                  "training_images": train_size}))
+print(
+    json.dumps(
+        {"test_accuracy": float(accuracy), "peak_mb": peak_mb, "training_images": train_size}
+    )
+)
 sys.stdout.flush()

@@ -73,5 +73,13 @@ from helpers.checks.engine import (
 
 CHAPTERS = (ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08)
 CHAPTER_MODULES = [module.__name__.rsplit(".", 1)[1] for module in CHAPTERS]
-__all__ = ["CHECKS_BY_CHAPTER", "Feedback", "SolutionError", "check_choice", "check_function",
-           "check_value", "confirm", *(name for module in CHAPTERS for name in module.__all__)]
+__all__ = [
+    "CHECKS_BY_CHAPTER",
+    "Feedback",
+    "SolutionError",
+    "check_choice",
+    "check_function",
+    "check_value",
+    "confirm",
+    *(name for module in CHAPTERS for name in module.__all__),
+]

@@ -23,13 +23,21 @@ __all__ = ["check_dense_params", "check_predict_digits", "check_loss_choice"]
 def check_dense_params(answer: Any) -> Feedback:
     """Ex. 3.1: parameters of Dense(64) after a flattened 28x28 image."""
     inputs, units = 28 * 28, 64
-    return check_value(answer, inputs * units + units, "answer_params", atol=0, hints={
-        "that is only the weights; each of the 64 units also has a bias.":
-            lambda v: v == inputs * units,
-        "each unit has one bias, not one per input.": lambda v: v == 2 * inputs * units,
-        "the input is the flattened image: 28 * 28 = 784 numbers, not 28.":
-            lambda v: v in (28 * units + units, 28 * units),
-    })
+    return check_value(
+        answer,
+        inputs * units + units,
+        "answer_params",
+        atol=0,
+        hints={
+            "that is only the weights; each of the 64 units also has a bias.": lambda v: (
+                v == inputs * units
+            ),
+            "each unit has one bias, not one per input.": lambda v: v == 2 * inputs * units,
+            "the input is the flattened image: 28 * 28 = 784 numbers, not 28.": lambda v: (
+                v in (28 * units + units, 28 * units)
+            ),
+        },
+    )
 
 
 @exercise("03")
@@ -39,8 +47,10 @@ def check_predict_digits(predict_digits: Any, model: Any, images: np.ndarray) ->
 
     def explain(err: Exception) -> str | None:
         if isinstance(err, AttributeError) and "predict_classes" in str(err):
-            return ("`predict_classes` was removed from Keras (TensorFlow 2.6+): call "
-                    "model.predict(images) and take argmax over the last axis.")
+            return (
+                "`predict_classes` was removed from Keras (TensorFlow 2.6+): call "
+                "model.predict(images) and take argmax over the last axis."
+            )
         return None
 
     got, problem = call_learner(predict_digits, name, model, images, explain=explain)
@@ -49,26 +59,35 @@ def check_predict_digits(predict_digits: Any, model: Any, images: np.ndarray) ->
     want = np.argmax(model.predict(images, verbose=0), axis=-1)
     got = np.asarray(got)
     if got.ndim == 2:
-        return Feedback(False, f"`{name}` returned an array of shape {got.shape}: those are the "
-                               "probabilities. Take argmax over the last axis (axis=-1) to get "
-                               "one digit per image.")
+        return Feedback(
+            False,
+            f"`{name}` returned an array of shape {got.shape}: those are the "
+            "probabilities. Take argmax over the last axis (axis=-1) to get "
+            "one digit per image.",
+        )
     if got.shape != want.shape:
-        return Feedback(False, f"`{name}` returned shape {got.shape}; expected one class index per "
-                               f"image, shape {want.shape}. Did you take argmax over axis 0?")
+        return Feedback(
+            False,
+            f"`{name}` returned shape {got.shape}; expected one class index per "
+            f"image, shape {want.shape}. Did you take argmax over axis 0?",
+        )
     if not np.array_equal(got, want):
         wrong = int((got != want).sum())
-        return Feedback(False, f"{wrong} of {len(want)} predictions differ from "
-                               "model.predict(images).argmax(axis=-1).")
+        return Feedback(
+            False,
+            f"{wrong} of {len(want)} predictions differ from "
+            "model.predict(images).argmax(axis=-1).",
+        )
     return Feedback(True, f"`{name}` gives the model's class for all {len(want)} images.")
 
 
 _LOSS_EXPLANATIONS = {
     "categorical_crossentropy": "One-hot labels go with categorical_crossentropy; integer "
-                                "labels with sparse_categorical_crossentropy. Same loss value.",
+    "labels with sparse_categorical_crossentropy. Same loss value.",
     "sparse_categorical_crossentropy": "the sparse version expects integer labels such as 7; "
-                                       "with one-hot vectors, use categorical_crossentropy.",
+    "with one-hot vectors, use categorical_crossentropy.",
     "binary_crossentropy": "binary cross-entropy is for one sigmoid output (two classes) or "
-                           "independent yes/no labels, not one-of-ten classes.",
+    "independent yes/no labels, not one-of-ten classes.",
     "mse": "mean squared error is for regression; for classes, use a cross-entropy.",
 }
 
@@ -81,11 +100,15 @@ def check_loss_choice(answer: Any) -> Feedback:
     (``keras.losses.CategoricalCrossentropy()``), read as in Ex. 4.3.
     """
     read = read_loss(answer)
-    if read is not None and (not isinstance(answer, str)
-                             or match_choice(answer, list(_LOSS_EXPLANATIONS)) is None):
+    if read is not None and (
+        not isinstance(answer, str) or match_choice(answer, list(_LOSS_EXPLANATIONS)) is None
+    ):
         answer = read[0]  # the name: the feedback shows no object's repr
     if read is not None and read[1]:
-        return Feedback(False, f"`answer_loss` = {read[0]} with from_logits=True: that is for a "
-                               "last layer without an activation. This model ends in a softmax, "
-                               "which already gives probabilities: leave from_logits=False.")
+        return Feedback(
+            False,
+            f"`answer_loss` = {read[0]} with from_logits=True: that is for a "
+            "last layer without an activation. This model ends in a softmax, "
+            "which already gives probabilities: leave from_logits=False.",
+        )
     return check_choice(answer, "categorical_crossentropy", "answer_loss", _LOSS_EXPLANATIONS)

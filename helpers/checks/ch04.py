@@ -26,14 +26,24 @@ __all__ = ["check_multi_hot_memory", "check_multi_hot", "check_binary_output"]
 def check_multi_hot_memory(answer_mb: Any) -> Feedback:
     """Ex. 4.1: MB of a float32 multi-hot matrix, 10,000 reviews x 5,000 words."""
     rows, cols = 10_000, 5_000
-    return check_value(answer_mb, rows * cols * 4 / 1e6, "answer_mb", atol=0.5, hints={
-        "that is for float64 (8 bytes); float32 takes 4 bytes per number.":
-            lambda v: abs(v - rows * cols * 8 / 1e6) < 1,
-        "that is the number of entries; multiply by 4 bytes each, then divide by 1e6 for MB.":
-            lambda v: abs(v - rows * cols) < 1 or abs(v - rows * cols / 1e6) < 0.01,
-        "that is in MiB (2**20 bytes); the exercise asks for MB (1e6 bytes).":
-            lambda v: abs(v - rows * cols * 4 / 2**20) < 0.5,
-    })
+    return check_value(
+        answer_mb,
+        rows * cols * 4 / 1e6,
+        "answer_mb",
+        atol=0.5,
+        hints={
+            "that is for float64 (8 bytes); float32 takes 4 bytes per number.": lambda v: (
+                abs(v - rows * cols * 8 / 1e6) < 1
+            ),
+            (
+                "that is the number of entries; multiply by 4 bytes each, then divide by 1e6 for "
+                "MB."
+            ): lambda v: abs(v - rows * cols) < 1 or abs(v - rows * cols / 1e6) < 0.01,
+            "that is in MiB (2**20 bytes); the exercise asks for MB (1e6 bytes).": lambda v: (
+                abs(v - rows * cols * 4 / 2**20) < 0.5
+            ),
+        },
+    )
 
 
 @exercise("04")
@@ -44,28 +54,44 @@ def check_multi_hot(multi_hot: Any) -> Feedback:
     for sequences, num_words in cases:
         want = reference.multi_hot(sequences, num_words)
         call = f"`{name}({sequences}, {num_words})`"
-        got, problem = call_learner(multi_hot, name, sequences, num_words,
-                                     explain=lambda err, call=call: (
-                                         f"{call} raised {type(err).__name__}: {err}"))
+        got, problem = call_learner(
+            multi_hot,
+            name,
+            sequences,
+            num_words,
+            explain=lambda err, call=call: f"{call} raised {type(err).__name__}: {err}",
+        )
         if problem is not None:
             return problem
         got = np.asarray(got)
         if got.shape != want.shape:
-            return Feedback(False, f"`{name}({sequences}, {num_words})` has shape {got.shape}; "
-                                   f"expected (number of sequences, num_words) = {want.shape}.")
+            return Feedback(
+                False,
+                f"`{name}({sequences}, {num_words})` has shape {got.shape}; "
+                f"expected (number of sequences, num_words) = {want.shape}.",
+            )
         if got.max() > 1:
-            return Feedback(False, f"`{name}({sequences}, {num_words})` has a value "
-                                   f"{got.max():g}: a word repeated in a review must still "
-                                   "give 1 (multi-hot marks presence), not a count. Assign 1, "
-                                   "do not add.")
+            return Feedback(
+                False,
+                f"`{name}({sequences}, {num_words})` has a value "
+                f"{got.max():g}: a word repeated in a review must still "
+                "give 1 (multi-hot marks presence), not a count. Assign 1, "
+                "do not add.",
+            )
         if not np.array_equal(got, want):
             row = int(np.flatnonzero((got != want).any(axis=1))[0])
-            return Feedback(False, f"row {row} (sequence {sequences[row]}) should be "
-                                   f"{want[row].astype(int).tolist()}, got "
-                                   f"{np.asarray(got[row]).astype(int).tolist()}.")
+            return Feedback(
+                False,
+                f"row {row} (sequence {sequences[row]}) should be "
+                f"{want[row].astype(int).tolist()}, got "
+                f"{np.asarray(got[row]).astype(int).tolist()}.",
+            )
         if got.dtype != np.float32:
-            return Feedback(False, f"values are right but the dtype is {got.dtype}; use float32 "
-                                   "(half the memory of float64, and what Keras computes in).")
+            return Feedback(
+                False,
+                f"values are right but the dtype is {got.dtype}; use float32 "
+                "(half the memory of float64, and what Keras computes in).",
+            )
     return Feedback(True, f"`{name}` is right, including repeated words and an empty review.")
 
 
@@ -74,27 +100,35 @@ _BCE, _BCE_LOGITS = "binary_crossentropy", "binary_crossentropy(from_logits=True
 _SPARSE, _CCE, _MSE = "sparse_categorical_crossentropy", "categorical_crossentropy", "mse"
 _LOSSES = (_BCE, _BCE_LOGITS, _SPARSE, _CCE, _MSE)
 
-_WHY_SIGMOID = ("One unit whose sigmoid is P(positive), trained with binary_crossentropy: the "
-                "usual choice, and the one this chapter uses.")
-_WHY_SOFTMAX = ("This works too, compiled with sparse_categorical_crossentropy (labels 0 and 1 "
-                "read as class indices). The trade-off: the two softmax outputs, P(negative) and "
-                "P(positive), always add up to 1, so the second unit repeats what the first says; "
-                "the output layer has twice the parameters (34 instead of 17 after 16 hidden "
-                "units) and predictions have shape (n, 2), so you take argmax instead of "
-                "comparing with 0.5. It is the form that grows to more than two classes.")
+_WHY_SIGMOID = (
+    "One unit whose sigmoid is P(positive), trained with binary_crossentropy: the "
+    "usual choice, and the one this chapter uses."
+)
+_WHY_SOFTMAX = (
+    "This works too, compiled with sparse_categorical_crossentropy (labels 0 and 1 "
+    "read as class indices). The trade-off: the two softmax outputs, P(negative) and "
+    "P(positive), always add up to 1, so the second unit repeats what the first says; "
+    "the output layer has twice the parameters (34 instead of 17 after 16 hidden "
+    "units) and predictions have shape (n, 2), so you take argmax instead of "
+    "comparing with 0.5. It is the form that grows to more than two classes."
+)
 _LOGITS_TRADE_OFF = (
     "The model outputs a logit z (any real number) and the loss applies the sigmoid inside, "
     "which is numerically steadier for very confident predictions. The trade-off: predict() "
     "now returns logits, not probabilities (apply keras.ops.sigmoid to read them, or compare "
     "with 0 instead of 0.5), and metrics=['accuracy'] still thresholds at 0.5: use "
-    "keras.metrics.BinaryAccuracy(threshold=0.0).")
+    "keras.metrics.BinaryAccuracy(threshold=0.0)."
+)
 _WHY_LOGITS = "This works too. " + _LOGITS_TRADE_OFF
-_WHY_LINEAR = ("Right, provided the model is compiled with "
-               "binary_crossentropy(from_logits=True); with the plain binary_crossentropy it "
-               "would be wrong, since that loss reads the outputs as probabilities. "
-               + _LOGITS_TRADE_OFF)
-_WHY_RELU = ("ReLU is not bounded by 1 and is 0 for every negative input: it is not a "
-             "probability, and a unit stuck at 0 gets no gradient. Use a sigmoid.")
+_WHY_LINEAR = (
+    "Right, provided the model is compiled with "
+    "binary_crossentropy(from_logits=True); with the plain binary_crossentropy it "
+    "would be wrong, since that loss reads the outputs as probabilities. " + _LOGITS_TRADE_OFF
+)
+_WHY_RELU = (
+    "ReLU is not bounded by 1 and is 0 for every negative input: it is not a "
+    "probability, and a unit stuck at 0 gets no gradient. Use a sigmoid."
+)
 
 
 def _layer_choice(answer: Any) -> Any:
@@ -137,53 +171,80 @@ def check_binary_output(answer: Any, loss: Any = None) -> Feedback:
     layer = _layer_choice(answer)
     read = "" if layer == answer else f" (read as {layer!r})"
     if loss is None or is_placeholder(loss):
-        feedback = check_choice(layer, ("Dense(1, sigmoid)", "Dense(2, softmax)", "Dense(1)"),
-                                name, {
-            "Dense(1, sigmoid)": _WHY_SIGMOID,
-            "Dense(2, softmax)": _WHY_SOFTMAX,
-            "Dense(1)": _WHY_LINEAR,
-            "Dense(1, relu)": _WHY_RELU,
-        })
+        feedback = check_choice(
+            layer,
+            ("Dense(1, sigmoid)", "Dense(2, softmax)", "Dense(1)"),
+            name,
+            {
+                "Dense(1, sigmoid)": _WHY_SIGMOID,
+                "Dense(2, softmax)": _WHY_SOFTMAX,
+                "Dense(1)": _WHY_LINEAR,
+                "Dense(1, relu)": _WHY_RELU,
+            },
+        )
         if read and feedback.message.startswith(f"`{name}` = {layer!r}"):
-            rest = feedback.message[len(f"`{name}` = {layer!r}"):]
+            rest = feedback.message[len(f"`{name}` = {layer!r}") :]
             return Feedback(feedback.ok, f"`{name}` = {answer!r}{read}{rest}")
         return feedback
     layer = match_choice(layer, _OUTPUT_LAYERS)
     if layer is None:
-        return Feedback(False, f"`{name}` = {answer!r} is not one of the choices: "
-                               + ", ".join(repr(c) for c in _OUTPUT_LAYERS) + ".")
+        return Feedback(
+            False,
+            f"`{name}` = {answer!r} is not one of the choices: "
+            + ", ".join(repr(c) for c in _OUTPUT_LAYERS)
+            + ".",
+        )
     loss_key = match_choice(_loss_choice(loss), _LOSSES)
     if loss_key is None:
-        return Feedback(False, f"`answer_loss` = {loss!r} is not one of: "
-                               + ", ".join(repr(c) for c in _LOSSES) + ".")
+        return Feedback(
+            False,
+            f"`answer_loss` = {loss!r} is not one of: " + ", ".join(repr(c) for c in _LOSSES) + ".",
+        )
     pair = f"`{name}` = {layer!r} with {loss_key}"
-    right = {("Dense(1, sigmoid)", _BCE): _WHY_SIGMOID,
-             ("Dense(2, softmax)", _SPARSE): _WHY_SOFTMAX,
-             ("Dense(1)", _BCE_LOGITS): _WHY_LOGITS}
+    right = {
+        ("Dense(1, sigmoid)", _BCE): _WHY_SIGMOID,
+        ("Dense(2, softmax)", _SPARSE): _WHY_SOFTMAX,
+        ("Dense(1)", _BCE_LOGITS): _WHY_LOGITS,
+    }
     if (layer, loss_key) in right:
         return Feedback(True, f"{pair}: right. {right[layer, loss_key]}")
     if layer == "Dense(1, relu)":
         why = _WHY_RELU
     elif loss_key == _BCE_LOGITS:
-        why = ("from_logits=True tells the loss the outputs are raw scores, so it applies a "
-               "sigmoid itself. " + ("On top of your sigmoid that gives sigmoid(p), always "
-               "between 0.5 and 0.73, and training stalls: drop from_logits or the activation."
-               if layer == "Dense(1, sigmoid)" else "It is meant for Dense(1) without an "
-               "activation, not for a softmax."))
+        why = (
+            "from_logits=True tells the loss the outputs are raw scores, so it applies a "
+            "sigmoid itself. "
+            + (
+                "On top of your sigmoid that gives sigmoid(p), always "
+                "between 0.5 and 0.73, and training stalls: drop from_logits or the activation."
+                if layer == "Dense(1, sigmoid)"
+                else "It is meant for Dense(1) without an activation, not for a softmax."
+            )
+        )
     elif layer == "Dense(1)" and loss_key == _BCE:
-        why = ("plain binary_crossentropy reads the outputs as probabilities, but Dense(1) gives "
-               "any real number: Keras clips it into (0, 1), so every negative score looks like "
-               "0. Pass binary_crossentropy(from_logits=True), or add the sigmoid.")
+        why = (
+            "plain binary_crossentropy reads the outputs as probabilities, but Dense(1) gives "
+            "any real number: Keras clips it into (0, 1), so every negative score looks like "
+            "0. Pass binary_crossentropy(from_logits=True), or add the sigmoid."
+        )
     elif loss_key in (_SPARSE, _CCE) and layer != "Dense(2, softmax)":
-        why = (f"{loss_key} needs one output per class (two here, with a softmax); "
-               "one output unit goes with binary_crossentropy.")
+        why = (
+            f"{loss_key} needs one output per class (two here, with a softmax); "
+            "one output unit goes with binary_crossentropy."
+        )
     elif layer == "Dense(2, softmax)" and loss_key == _CCE:
-        why = ("categorical_crossentropy wants one-hot labels such as [0, 1]; the IMDB labels "
-               "are the integers 0 and 1, which go with sparse_categorical_crossentropy.")
+        why = (
+            "categorical_crossentropy wants one-hot labels such as [0, 1]; the IMDB labels "
+            "are the integers 0 and 1, which go with sparse_categorical_crossentropy."
+        )
     elif layer == "Dense(2, softmax)":
-        why = (f"{loss_key} does not fit two softmax outputs and integer labels 0/1: it treats "
-               "the two outputs as separate answers. Use sparse_categorical_crossentropy.")
+        why = (
+            f"{loss_key} does not fit two softmax outputs and integer labels 0/1: it treats "
+            "the two outputs as separate answers. Use sparse_categorical_crossentropy."
+        )
     else:  # mse on a probability
-        why = ("mean squared error is a regression loss: on a sigmoid its gradient vanishes "
-               "exactly when a review is confidently misclassified. Use binary_crossentropy.")
+        why = (
+            "mean squared error is a regression loss: on a sigmoid its gradient vanishes "
+            "exactly when a review is confidently misclassified. Use binary_crossentropy."
+        )
     return Feedback(False, f"{pair}: {why}")

@@ -27,40 +27,62 @@ def check_padded(answer: Any) -> Feedback:
     name = "answer_padded"
     right = reference.pad_sequences(seqs, maxlen, "pre", "pre")
     wrong = {
-        "the zeros go at the start by default (padding='pre'), not at the end.":
-            reference.pad_sequences(seqs, maxlen, "post", "pre"),
-        "a long sequence loses its *first* words by default (truncating='pre'): keep the last 4.":
-            reference.pad_sequences(seqs, maxlen, "pre", "post"),
-        "both defaults are 'pre': zeros at the start, and a long sequence keeps its last 4 words.":
-            reference.pad_sequences(seqs, maxlen, "post", "post"),
+        (
+            "the zeros go at the start by default (padding='pre'), not at the end."
+        ): reference.pad_sequences(seqs, maxlen, "post", "pre"),
+        (
+            "a long sequence loses its *first* words by default (truncating='pre'): keep the last "
+            "4."
+        ): reference.pad_sequences(seqs, maxlen, "pre", "post"),
+        (
+            "both defaults are 'pre': zeros at the start, and a long sequence keeps its last 4 "
+            "words."
+        ): reference.pad_sequences(seqs, maxlen, "post", "post"),
     }
     try:
         got = np.asarray(answer, dtype=float)
     except (TypeError, ValueError):
-        return Feedback(False, f"`{name}` should be a list of 3 rows of 4 numbers, like "
-                               "[[0, 1, 2, 3], ...].")
+        return Feedback(
+            False, f"`{name}` should be a list of 3 rows of 4 numbers, like [[0, 1, 2, 3], ...]."
+        )
     if got.shape != right.shape:
-        return Feedback(False, f"`{name}` has shape {got.shape}; pad_sequences returns one row "
-                               f"per sequence, each of length maxlen: shape {right.shape}.")
-    return check_value(got, right, name, hints={
-        message: (lambda v, w=w: np.array_equal(v, w)) for message, w in wrong.items()})
+        return Feedback(
+            False,
+            f"`{name}` has shape {got.shape}; pad_sequences returns one row "
+            f"per sequence, each of length maxlen: shape {right.shape}.",
+        )
+    return check_value(
+        got,
+        right,
+        name,
+        hints={message: (lambda v, w=w: np.array_equal(v, w)) for message, w in wrong.items()},
+    )
 
 
 @exercise("07")
 def check_embedding_params(answer: Any) -> Feedback:
     """Ex. 7.2: parameters of ``Embedding(input_dim=5000, output_dim=64)`` on sequences of 200."""
     n, d, maxlen = (EX_EMBEDDING[key] for key in ("input_dim", "output_dim", "maxlen"))
-    return check_value(answer, n * d, "answer_embedding_params", hints={
-        "one row too many: index 0, the padding, is already one of the input_dim rows "
-        "(num_words counts it too), and an Embedding has no bias to add.":
-            lambda v: v == n * d + d,
-        "an Embedding has no bias: it only looks rows up in its weight matrix.":
-            lambda v: v == n * d + n,
-        "the sequence length does not matter: the same table serves every position.":
-            lambda v: v in (maxlen * d, n * d * maxlen, maxlen * n),
-        "one row of 64 numbers per word of the vocabulary: multiply, don't add.":
-            lambda v: v == n + d,
-    })
+    return check_value(
+        answer,
+        n * d,
+        "answer_embedding_params",
+        hints={
+            "one row too many: index 0, the padding, is already one of the input_dim rows "
+            "(num_words counts it too), and an Embedding has no bias to add.": lambda v: (
+                v == n * d + d
+            ),
+            "an Embedding has no bias: it only looks rows up in its weight matrix.": lambda v: (
+                v == n * d + n
+            ),
+            (
+                "the sequence length does not matter: the same table serves every position."
+            ): lambda v: v in (maxlen * d, n * d * maxlen, maxlen * n),
+            "one row of 64 numbers per word of the vocabulary: multiply, don't add.": lambda v: (
+                v == n + d
+            ),
+        },
+    )
 
 
 @exercise("07")
@@ -70,44 +92,74 @@ def check_rnn_step(rnn_step: Any) -> Feedback:
     rng = np.random.default_rng(7)
     cases = []
     for features, units in ((3, 2), (4, 5), (2, 2)):
-        cases.append((rng.normal(size=features), rng.normal(size=units),
-                      rng.normal(size=(features, units)), rng.normal(size=(units, units)),
-                      rng.normal(size=units)))
+        cases.append(
+            (
+                rng.normal(size=features),
+                rng.normal(size=units),
+                rng.normal(size=(features, units)),
+                rng.normal(size=(units, units)),
+                rng.normal(size=units),
+            )
+        )
     for x, h, W, U, b in cases:
-        call = (f"`{name}(x_t of shape {x.shape}, h_prev of shape {h.shape}, W {W.shape}, "
-                f"U {U.shape}, b {b.shape})`")
-        got, problem = call_learner(rnn_step, name, x.copy(), h.copy(), W.copy(), U.copy(),
-                                     b.copy(), explain=lambda err, call=call: (
-                                         f"{call} raised {type(err).__name__}: {err}. Shapes: "
-                                         "x_t @ W has one value per unit, so does h_prev @ U."))
+        call = (
+            f"`{name}(x_t of shape {x.shape}, h_prev of shape {h.shape}, W {W.shape}, "
+            f"U {U.shape}, b {b.shape})`"
+        )
+        got, problem = call_learner(
+            rnn_step,
+            name,
+            x.copy(),
+            h.copy(),
+            W.copy(),
+            U.copy(),
+            b.copy(),
+            explain=lambda err, call=call: (
+                f"{call} raised {type(err).__name__}: {err}. Shapes: "
+                "x_t @ W has one value per unit, so does h_prev @ U."
+            ),
+        )
         if problem is not None:
             return problem
         want = reference.rnn_step(x, h, W, U, b)
         try:
             got = np.asarray(got, dtype=float)
         except (TypeError, ValueError):
-            return Feedback(False, f"{call} returned {type(got).__name__}; expected an array of "
-                                   f"{len(want)} numbers.")
+            return Feedback(
+                False,
+                f"{call} returned {type(got).__name__}; expected an array of {len(want)} numbers.",
+            )
         if got.shape != want.shape:
-            return Feedback(False, f"{call} returned shape {got.shape}; the new state has one "
-                                   f"value per unit: shape {want.shape}.")
+            return Feedback(
+                False,
+                f"{call} returned shape {got.shape}; the new state has one "
+                f"value per unit: shape {want.shape}.",
+            )
         if np.allclose(got, want, atol=1e-6):
             continue
         hints = {
-            "tanh is missing: SimpleRNN squashes x_t W + h_prev U + b with tanh.":
-                x @ W + h @ U + b,
-            "the previous state is missing: add h_prev @ U, that is what makes it recurrent.":
-                np.tanh(x @ W + b),
+            "tanh is missing: SimpleRNN squashes x_t W + h_prev U + b with tanh.": x @ W
+            + h @ U
+            + b,
+            (
+                "the previous state is missing: add h_prev @ U, that is what makes it recurrent."
+            ): np.tanh(x @ W + b),
             "the bias b is missing.": np.tanh(x @ W + h @ U),
-            "U multiplies h_prev from the wrong side: use h_prev @ U (Keras' layout).":
-                np.tanh(x @ W + U @ h + b),
-            "a sigmoid instead of tanh: SimpleRNN's default activation is tanh.":
-                1 / (1 + np.exp(-(x @ W + h @ U + b))),
+            "U multiplies h_prev from the wrong side: use h_prev @ U (Keras' layout).": np.tanh(
+                x @ W + U @ h + b
+            ),
+            "a sigmoid instead of tanh: SimpleRNN's default activation is tanh.": 1
+            / (1 + np.exp(-(x @ W + h @ U + b))),
         }
         for message, wrong in hints.items():
             if np.allclose(got, wrong, atol=1e-6):
                 return Feedback(False, f"{call}: {message}")
-        return Feedback(False, f"{call} returned {np.round(got, 4).tolist()}, expected "
-                               f"{np.round(want, 4).tolist()}.")
-    return Feedback(True, f"`{name}` computes tanh(x_t W + h_prev U + b) like SimpleRNN on "
-                          f"{len(cases)} cells of different sizes.")
+        return Feedback(
+            False,
+            f"{call} returned {np.round(got, 4).tolist()}, expected {np.round(want, 4).tolist()}.",
+        )
+    return Feedback(
+        True,
+        f"`{name}` computes tanh(x_t W + h_prev U + b) like SimpleRNN on "
+        f"{len(cases)} cells of different sizes.",
+    )

@@ -26,9 +26,22 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Feedback", "SolutionError", "check_function", "check_value", "check_choice", "confirm",
-           "exercise", "CHECKS_BY_CHAPTER", "call_learner", "is_placeholder", "not_attempted",
-           "match_choice", "read_loss", "TEST_INPUTS"]
+__all__ = [
+    "Feedback",
+    "SolutionError",
+    "check_function",
+    "check_value",
+    "check_choice",
+    "confirm",
+    "exercise",
+    "CHECKS_BY_CHAPTER",
+    "call_learner",
+    "is_placeholder",
+    "not_attempted",
+    "match_choice",
+    "read_loss",
+    "TEST_INPUTS",
+]
 
 
 @dataclass(frozen=True)
@@ -133,8 +146,9 @@ def call_learner(
     if is_placeholder(fn):
         return None, not_attempted(name)
     if not callable(fn):
-        return None, Feedback(False, f"`{name}` should be a function, but it is a "
-                                     f"{type(fn).__name__}.")
+        return None, Feedback(
+            False, f"`{name}` should be a function, but it is a {type(fn).__name__}."
+        )
     try:
         result = fn(*args)
     except NotImplementedError:
@@ -161,22 +175,34 @@ def check_function(
     """
     x = np.asarray(inputs, dtype=float)
     expected = np.asarray(reference(x), dtype=float)
-    got, problem = call_learner(fn, name, x.copy(), explain=lambda err: (
-        f"`{name}` raised {type(err).__name__}: {err}. It is called with a NumPy array such "
-        f"as {x[:3]!r}..."))
+    got, problem = call_learner(
+        fn,
+        name,
+        x.copy(),
+        explain=lambda err: (
+            f"`{name}` raised {type(err).__name__}: {err}. It is called with a NumPy array such "
+            f"as {x[:3]!r}..."
+        ),
+    )
     if problem is not None:
         return problem
     got = np.asarray(got, dtype=float)
     if got.shape != expected.shape:
-        return Feedback(False, f"`{name}` returned shape {got.shape} for an input of shape "
-                               f"{x.shape}; it should work element by element and return "
-                               f"shape {expected.shape}. {hint}".strip())
+        return Feedback(
+            False,
+            f"`{name}` returned shape {got.shape} for an input of shape "
+            f"{x.shape}; it should work element by element and return "
+            f"shape {expected.shape}. {hint}".strip(),
+        )
     wrong = ~np.isclose(got, expected, atol=atol, rtol=1e-5)
     if wrong.any():
         i = int(np.flatnonzero(wrong.ravel())[0])
-        return Feedback(False, f"`{name}({x.ravel()[i]:g})` gave {got.ravel()[i]:.6g}, "
-                               f"expected {expected.ravel()[i]:.6g} ({int(wrong.sum())} of "
-                               f"{wrong.size} test inputs are off). {hint}".strip())
+        return Feedback(
+            False,
+            f"`{name}({x.ravel()[i]:g})` gave {got.ravel()[i]:.6g}, "
+            f"expected {expected.ravel()[i]:.6g} ({int(wrong.sum())} of "
+            f"{wrong.size} test inputs are off). {hint}".strip(),
+        )
     return Feedback(True, f"`{name}` matches the reference on all {x.size} test inputs.")
 
 
@@ -226,8 +252,11 @@ def _as_numbers(answer: Any, name: str) -> tuple[np.ndarray | None, str, Feedbac
             else:
                 value = float(cleaned)
         except (ValueError, ZeroDivisionError):
-            return None, "", Feedback(False, f"`{name}` should be a number, got the text "
-                                             f"{answer!r}.")
+            return (
+                None,
+                "",
+                Feedback(False, f"`{name}` should be a number, got the text {answer!r}."),
+            )
         note = f"read the text {answer!r} as the number {_show(np.asarray(value))}"
         answer = value
     try:
@@ -274,15 +303,20 @@ def check_value(
     if got.shape != want.shape:
         kind = "list" if isinstance(answer, (list, tuple)) else type(answer).__name__
         if got.size == want.size == 1:
-            note = (f"read the one-element {kind} of shape {got.shape} as the number "
-                    f"{_show(got.reshape(()))}")
+            note = (
+                f"read the one-element {kind} of shape {got.shape} as the number "
+                f"{_show(got.reshape(()))}"
+            )
             got = got.reshape(want.shape)
         elif got.size == want.size and np.squeeze(got).shape == np.squeeze(want).shape:
             note = f"read the {kind} of shape {got.shape} as shape {want.shape}"
             got = got.reshape(want.shape)
         elif want.ndim == 0:
-            return Feedback(False, f"`{name}` holds {got.size} numbers (shape {got.shape}); the "
-                                   "answer is a single number.")
+            return Feedback(
+                False,
+                f"`{name}` holds {got.size} numbers (shape {got.shape}); the "
+                "answer is a single number.",
+            )
         else:
             return Feedback(False, f"`{name}` has shape {got.shape}, expected {want.shape}.")
     said = f" ({note})" if note else ""
@@ -301,8 +335,11 @@ def check_value(
         if why:
             return Feedback(False, f"`{name}` = {shown}{said}: {why}")
     close = exact and bool(np.allclose(got, want, rtol=1e-3, atol=0))
-    why = (" It is close, but a count has to be exact." if close else
-           " Recompute it step by step from the cells above.")
+    why = (
+        " It is close, but a count has to be exact."
+        if close
+        else " Recompute it step by step from the cells above."
+    )
     return Feedback(False, f"`{name}` = {shown}{said} is not right yet.{why}")
 
 
@@ -310,17 +347,21 @@ def _rounding_or_percentage(got: float, want: float, atol: float, rtol: float) -
     """What to say about a number solved by hand that is right but rounded too far, or
     given as a percentage; '' for anything else."""
     tolerance = atol + rtol * abs(want)
-    needed = next((d for d in range(16) if 0.5 * 10.0 ** -d <= tolerance), 16)
+    needed = next((d for d in range(16) if 0.5 * 10.0**-d <= tolerance), 16)
     for decimals in range(1, needed):
-        scale = 10.0 ** decimals
+        scale = 10.0**decimals
         cut = np.trunc(want * scale) / scale
         if any(np.isclose(got, v, rtol=0, atol=1e-9) for v in (round(want, decimals), cut)):
             places = "decimal" if decimals == 1 else "decimals"
-            return (f"close, but rounded to {decimals} {places}: give at least {needed} "
-                    "decimals, or let Python compute it (3/8 rather than 0.38).")
+            return (
+                f"close, but rounded to {decimals} {places}: give at least {needed} "
+                "decimals, or let Python compute it (3/8 rather than 0.38)."
+            )
     if 0 < abs(want) <= 1 < abs(got) <= 100 and abs(got / 100 - want) <= 0.005:
-        return ("that looks like a percentage: give the plain number, as a fraction of 1 "
-                "(a quarter is 0.25, not 25).")
+        return (
+            "that looks like a percentage: give the plain number, as a fraction of 1 "
+            "(a quarter is 0.25, not 25)."
+        )
     return ""
 
 
@@ -354,10 +395,13 @@ def match_choice(answer: Any, choices: Sequence[Any]) -> Any:
     return None
 
 
-_LOSS_NAMES = {"binarycrossentropy": "binary_crossentropy",
-               "categoricalcrossentropy": "categorical_crossentropy",
-               "sparsecategoricalcrossentropy": "sparse_categorical_crossentropy",
-               "mse": "mse", "meansquarederror": "mse"}
+_LOSS_NAMES = {
+    "binarycrossentropy": "binary_crossentropy",
+    "categoricalcrossentropy": "categorical_crossentropy",
+    "sparsecategoricalcrossentropy": "sparse_categorical_crossentropy",
+    "mse": "mse",
+    "meansquarederror": "mse",
+}
 
 
 def read_loss(loss: Any) -> tuple[str, bool] | None:
@@ -388,9 +432,7 @@ def read_loss(loss: Any) -> tuple[str, bool] | None:
     return None if found is None else (found, logits)
 
 
-def check_choice(
-    answer: Any, correct: Any, name: str, explanations: dict[Any, str]
-) -> Feedback:
+def check_choice(answer: Any, correct: Any, name: str, explanations: dict[Any, str]) -> Feedback:
     """A multiple-choice answer, with an explanation for each choice.
 
     ``correct`` is the right choice, or a tuple/list/set of choices that are all

@@ -45,16 +45,18 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
 
-def make_server(folder: Path | str, port: int = 8765, bind: str = "0.0.0.0",
-                site: Path | str | None = None):
+def make_server(
+    folder: Path | str, port: int = 8765, bind: str = "0.0.0.0", site: Path | str | None = None
+):
     """An HTTP server that serves ``folder`` read-only (call ``serve_forever()``), and the
     course website's folder ``site`` under /site/ when given."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise DatasetError(f"{folder} is not a folder. Fetch the data first (`{FIX} fetch`), "
-                           "then serve the folder it wrote.")
-    handler = functools.partial(_Handler, directory=str(folder),
-                                site=str(site) if site else None)
+        raise DatasetError(
+            f"{folder} is not a folder. Fetch the data first (`{FIX} fetch`), "
+            "then serve the folder it wrote."
+        )
+    handler = functools.partial(_Handler, directory=str(folder), site=str(site) if site else None)
     return http.server.ThreadingHTTPServer((bind, port), handler)
 
 
@@ -72,8 +74,11 @@ def _verify(folder: Path) -> int:
         print(f"{status:<9} {rel}")
     bad = [rel for rel, status in results if status != "OK"]
     if bad:
-        print(f"{len(bad)} of {len(results)} files failed. Fetch them again with "
-              f"`{FIX} fetch --to {folder}`.", file=sys.stderr)
+        print(
+            f"{len(bad)} of {len(results)} files failed. Fetch them again with "
+            f"`{FIX} fetch --to {folder}`.",
+            file=sys.stderr,
+        )
         return 1
     print(f"All {len(results)} files match {SUMS_NAME}.")
     return 0
@@ -101,15 +106,19 @@ def _serve(folder: Path, port: int, bind: str, site: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=FIX, description="Fetch, verify and serve the "
-                                     "course datasets.")
+    parser = argparse.ArgumentParser(
+        prog=FIX, description="Fetch, verify and serve the course datasets."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p_fetch = sub.add_parser("fetch", help="download every dataset and write SHA256SUMS")
     p_fetch.add_argument("--to", type=Path, default=REPO_DATA_DIR, help="target folder")
-    p_fetch.add_argument("--mirror", default=os.environ.get("COURSE_DATA_MIRROR"),
-                         help="URL of a classroom mirror (default: $COURSE_DATA_MIRROR, else "
-                         "the Keras origin and, for the Korean corpora, their GitHub "
-                         "repositories)")
+    p_fetch.add_argument(
+        "--mirror",
+        default=os.environ.get("COURSE_DATA_MIRROR"),
+        help="URL of a classroom mirror (default: $COURSE_DATA_MIRROR, else "
+        "the Keras origin and, for the Korean corpora, their GitHub "
+        "repositories)",
+    )
     p_fetch.add_argument("--only", nargs="+", choices=sorted(FILES), help="just these datasets")
     p_verify = sub.add_parser("verify", help="check a folder against its SHA256SUMS")
     p_verify.add_argument("folder", nargs="?", type=Path, default=REPO_DATA_DIR)
@@ -117,8 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_serve.add_argument("--dir", type=Path, default=REPO_DATA_DIR, help="folder to serve")
     p_serve.add_argument("--port", type=int, default=8765)
     p_serve.add_argument("--bind", default="0.0.0.0", help="address to listen on")
-    p_serve.add_argument("--site", type=Path, default=REPO_DATA_DIR.parent / "site",
-                         help="the course website to serve under /site/, once built")
+    p_serve.add_argument(
+        "--site",
+        type=Path,
+        default=REPO_DATA_DIR.parent / "site",
+        help="the course website to serve under /site/, once built",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":

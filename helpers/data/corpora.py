@@ -20,7 +20,7 @@ KLUE_ENTITY_TYPES = ("PS", "LC", "OG", "DT", "TI", "QT")
 CREDITS = {
     "chatbot": "ChatbotData by songys (github.com/songys/Chatbot_data), MIT licence",
     "klue_ner": "KLUE-NER v1.1 by the KLUE benchmark (github.com/KLUE-benchmark/KLUE), "
-                "CC BY-SA 4.0",
+    "CC BY-SA 4.0",
 }
 NAMES = {"chatbot": "ChatbotData", "klue_ner": "KLUE-NER"}
 _KLUE_TAG = re.compile(r"O|[BI]-(?:PS|LC|OG|DT|TI|QT)")
@@ -51,8 +51,9 @@ def _read_text(dataset: str) -> tuple[Path, str, str]:
 
 
 def _bad_line(path: Path, number: int, what: str):
-    return damaged(path, f"Line {number} of {path} {what}, so the file is not the expected "
-                         "one or was damaged")
+    return damaged(
+        path, f"Line {number} of {path} {what}, so the file is not the expected one or was damaged"
+    )
 
 
 def load_chatbot_data():
@@ -83,8 +84,10 @@ def load_chatbot_data():
     questions, answers, raw_labels = zip(*rows[1:], strict=True)
     labels = np.array([int(x) for x in raw_labels], dtype=np.int64)
     counts = ", ".join(f"{k} {CHATBOT_LABELS[k]} {int((labels == k).sum()):,}" for k in range(3))
-    print(f"ChatbotData: {len(questions):,} question/answer pairs ({counts}), from {label}. "
-          f"Data: {CREDITS['chatbot']}.")
+    print(
+        f"ChatbotData: {len(questions):,} question/answer pairs ({counts}), from {label}. "
+        f"Data: {CREDITS['chatbot']}."
+    )
     return np.array(questions, dtype=str), np.array(answers, dtype=str), labels
 
 
@@ -107,13 +110,18 @@ def load_klue_ner():
         match = _KLUE_CHAR_LINE.fullmatch(line)
         if match:
             if not _KLUE_TAG.fullmatch(match.group(2)):
-                raise _bad_line(path, number, f"has the tag {match.group(2)!r}, not a BIO tag "
-                                f"of {', '.join(KLUE_ENTITY_TYPES)}")
+                raise _bad_line(
+                    path,
+                    number,
+                    f"has the tag {match.group(2)!r}, not a BIO tag "
+                    f"of {', '.join(KLUE_ENTITY_TYPES)}",
+                )
             chars.append(match.group(1))
             marks.append(match.group(2))
         elif line.strip() and not line.startswith("##"):  # ##: the header, a sentence's id
-            raise _bad_line(path, number, f"is {line[:40]!r}, neither CHAR<TAB>TAG nor a ## "
-                            "comment")
+            raise _bad_line(
+                path, number, f"is {line[:40]!r}, neither CHAR<TAB>TAG nor a ## comment"
+            )
         elif not line.strip() and chars:  # a blank line ends a sentence
             sentences.append(chars)
             tags.append(marks)
@@ -121,13 +129,16 @@ def load_klue_ner():
     if not sentences:
         raise _bad_line(path, 1, "starts a file with no tagged sentence")
     n_chars = sum(len(s) for s in sentences)
-    print(f"KLUE-NER: {len(sentences):,} sentences ({n_chars:,} characters), from {label}. "
-          f"Data: {CREDITS['klue_ner']}.")
+    print(
+        f"KLUE-NER: {len(sentences):,} sentences ({n_chars:,} characters), from {label}. "
+        f"Data: {CREDITS['klue_ner']}."
+    )
     return sentences, tags
 
 
-def grouped_split(keys: Sequence, fractions: Sequence[float] = (0.7, 0.15, 0.15),
-                  seed: int = 0) -> tuple[np.ndarray, ...]:
+def grouped_split(
+    keys: Sequence, fractions: Sequence[float] = (0.7, 0.15, 0.15), seed: int = 0
+) -> tuple[np.ndarray, ...]:
     """Index arrays of a seeded random split in which equal keys stay together.
 
     ``keys`` has one entry per sample (e.g. its question): all samples with the

@@ -30,8 +30,7 @@ _RECONSTRUCT = np.ndarray.__reduce__(np.zeros(0))[0]
 
 class _ArraysOnly(pickle.Unpickler):
     def find_class(self, module: str, name: str):
-        if name == "_reconstruct" and module in ("numpy.core.multiarray",
-                                                  "numpy._core.multiarray"):
+        if name == "_reconstruct" and module in ("numpy.core.multiarray", "numpy._core.multiarray"):
             return _RECONSTRUCT
         if (module, name) in _ARRAY_PARTS:
             return _ARRAY_PARTS[module, name]
@@ -77,8 +76,10 @@ def _imdb_arrays(path, num_words, skip_top, maxlen, seed, start_char, oov_char, 
         splits.append((seqs, labels))
 
     if maxlen and not (splits[0][0] and splits[1][0]):
-        raise ValueError(f"After filtering for sequences shorter than maxlen={maxlen}, no "
-                         "sequence was kept. Increase maxlen.")
+        raise ValueError(
+            f"After filtering for sequences shorter than maxlen={maxlen}, no "
+            "sequence was kept. Increase maxlen."
+        )
     if not num_words:
         num_words = max(int(seq.max()) for seqs, _ in splits for seq in seqs)
 
@@ -98,9 +99,15 @@ def _imdb_arrays(path, num_words, skip_top, maxlen, seed, start_char, oov_char, 
     return result[0], result[1]
 
 
-def load_imdb(num_words: int | None = None, skip_top: int = 0, maxlen: int | None = None,
-              seed: int = 113, start_char: int | None = 1, oov_char: int | None = 2,
-              index_from: int = 3):
+def load_imdb(
+    num_words: int | None = None,
+    skip_top: int = 0,
+    maxlen: int | None = None,
+    seed: int = 113,
+    start_char: int | None = 1,
+    oov_char: int | None = 2,
+    index_from: int = 3,
+):
     """Load IMDB reviews as word-index lists, exactly like ``keras.datasets.imdb.load_data``.
 
     Index conventions (with the defaults): 0 is padding, 1 marks the start of a
@@ -111,8 +118,9 @@ def load_imdb(num_words: int | None = None, skip_top: int = 0, maxlen: int | Non
     label, folder = locate("imdb", "IMDB")
     path = folder / "imdb.npz"
     try:
-        result = _imdb_arrays(path, num_words, skip_top, maxlen, seed, start_char, oov_char,
-                              index_from)
+        result = _imdb_arrays(
+            path, num_words, skip_top, maxlen, seed, start_char, oov_char, index_from
+        )
     except (*READ_ERRORS, pickle.UnpicklingError) as err:
         if isinstance(err, ValueError) and "Increase maxlen" in str(err):
             raise
@@ -175,8 +183,13 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(re.sub(r"<br\s*/?>", " br ", text.lower()))
 
 
-def encode_review(text: str, num_words: int | None = 10000, start_char: int | None = 1,
-                  oov_char: int = 2, index_from: int = 3) -> list[int]:
+def encode_review(
+    text: str,
+    num_words: int | None = 10000,
+    start_char: int | None = 1,
+    oov_char: int = 2,
+    index_from: int = 3,
+) -> list[int]:
     """Encode your own text like a review from ``load_imdb(num_words=...)``.
 
     Each word becomes ``rank + index_from``; words the word index does not

@@ -49,7 +49,7 @@ GITHUB_RAW = "https://raw.githubusercontent.com/"
 URLS = {rel: KERAS_ORIGIN + Path(rel).name for files in FILES.values() for rel in files} | {
     "ChatbotData.csv": GITHUB_RAW + "songys/Chatbot_data/master/ChatbotData.csv",
     "klue-ner-v1.1_dev.tsv": GITHUB_RAW + "KLUE-benchmark/KLUE/main/klue_benchmark/"
-                             "klue-ner-v1.1/klue-ner-v1.1_dev.tsv",
+    "klue-ner-v1.1/klue-ner-v1.1_dev.tsv",
 }
 # SHA-256 of the published files, where the publisher (Keras) or the course pins one.
 UPSTREAM_SHA256 = {
@@ -82,8 +82,11 @@ def damaged(path: Path, problem: str) -> DatasetError:
 
 
 def unreadable(path: Path, label: str, err: BaseException) -> DatasetError:
-    return damaged(path, f"{path.name} in {label} ({path}) could not be read: it looks "
-                         f"truncated or corrupt ({type(err).__name__}: {err})")
+    return damaged(
+        path,
+        f"{path.name} in {label} ({path}) could not be read: it looks "
+        f"truncated or corrupt ({type(err).__name__}: {err})",
+    )
 
 
 # --- Checksums --------------------------------------------------------------------------
@@ -122,8 +125,12 @@ def write_sums(folder: Path) -> Path:
     """Write ``folder/SHA256SUMS`` for every known dataset file present in it (atomically)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    lines = [f"{sha256_of(folder / rel)}  {rel}" for files in FILES.values() for rel in files
-             if (folder / rel).is_file()]
+    lines = [
+        f"{sha256_of(folder / rel)}  {rel}"
+        for files in FILES.values()
+        for rel in files
+        if (folder / rel).is_file()
+    ]
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{SUMS_NAME}.", suffix=".part")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
@@ -141,9 +148,17 @@ def verify(folder: Path | str) -> list[tuple[str, str]]:
             f"`{FIX} fetch --to FOLDER` downloads the data and writes one; for files you "
             "copied yourself, copy the SHA256SUMS that came with them too."
         )
-    return [(rel, "MISSING" if not (folder / rel).is_file()
-             else "OK" if sha256_of(folder / rel) == expected else "MISMATCH")
-            for rel, expected in sums.items()]
+    return [
+        (
+            rel,
+            "MISSING"
+            if not (folder / rel).is_file()
+            else "OK"
+            if sha256_of(folder / rel) == expected
+            else "MISMATCH",
+        )
+        for rel, expected in sums.items()
+    ]
 
 
 def _check_against_sums(folder: Path, rels: Iterable[str], label: str) -> None:
@@ -177,8 +192,13 @@ def download(url: str, dest: Path, sha256: str | None = None) -> None:
             "COURSE_DATA_DIR at a writable folder (or unset it to use the course's data/)."
         ) from None
     try:
-        pooch.retrieve(url, known_hash=f"sha256:{sha256}" if sha256 else None, fname=dest.name,
-                       path=dest.parent, progressbar=False)
+        pooch.retrieve(
+            url,
+            known_hash=f"sha256:{sha256}" if sha256 else None,
+            fname=dest.name,
+            path=dest.parent,
+            progressbar=False,
+        )
     except ValueError as err:  # pooch: the hash does not match
         got = re.search(r"\(([0-9a-f]{64})\)", str(err))
         raise DatasetError(
@@ -195,8 +215,12 @@ def download(url: str, dest: Path, sha256: str | None = None) -> None:
         ) from None
 
 
-def fetch(to: Path | str = REPO_DATA_DIR, mirror: str | None = None,
-          datasets: Sequence[str] | None = None, quiet: bool = False) -> Path:
+def fetch(
+    to: Path | str = REPO_DATA_DIR,
+    mirror: str | None = None,
+    datasets: Sequence[str] | None = None,
+    quiet: bool = False,
+) -> Path:
     """Download datasets into ``to`` in the Keras cache layout and write SHA256SUMS.
 
     From ``mirror`` (a URL serving a course data folder, e.g. ``helpers.datasets serve``
