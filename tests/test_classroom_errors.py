@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from classroom import cli
-from classroom.settings import read_roster
+from classroom.settings import free_port, read_roster
 from conftest import make_tiny_data
 from helpers import datasets
 
@@ -32,7 +32,7 @@ def setup(tmp_path, monkeypatch):
     return tmp_path, roster, data
 
 
-def _start(capsys, tmp_path, roster, data, *extra) -> tuple[int, str]:
+def _start(capsys, tmp_path, roster, data, *extra, folder=None) -> tuple[int, str]:
     with socket.socket() as sock:  # a port that is free now (the check binds, never listens)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -41,7 +41,7 @@ def _start(capsys, tmp_path, roster, data, *extra) -> tuple[int, str]:
         "--roster",
         str(roster),
         "--dir",
-        str(tmp_path / "class"),
+        str(folder or tmp_path / "class"),
         "--data",
         str(data),
         "--port",
@@ -161,20 +161,7 @@ def test_a_folder_that_cannot_be_written_is_refused(setup, capsys):
     tmp_path, roster, data = setup
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    code = cli.main(
-        [
-            "start",
-            "--roster",
-            str(roster),
-            "--dir",
-            str(blocker / "class"),
-            "--data",
-            str(data),
-            "--port",
-            "1",
-        ]
-    )  # the folder is checked first
-    err = " ".join(capsys.readouterr().err.split())
+    code, err = _start(capsys, tmp_path, roster, data, folder=blocker / "class")
     assert code == 2 and "cannot be written to" in err and "--dir" in err
     assert blocker.read_text() == "not a folder"
 
@@ -220,7 +207,7 @@ def test_a_good_start_writes_settings_and_owner_only_secrets(setup, monkeypatch)
             "0",
         ]
     )
-    args.port = 18_000 + (hash(str(tmp_path)) % 1000)
+    args.port = free_port()
     folder, settings, (class_pw, teacher_pw, generated), warnings = hub.prepare(args)
     assert generated and len(class_pw) >= 8 and len(teacher_pw) >= 32
     assert (folder / "secrets.json").stat().st_mode & 0o777 == 0o600
