@@ -30,6 +30,7 @@ def test_callbacks_solution_and_mistakes(tmp_path):
         ([ckpt(best=False), stop()], "save_best_only=True"),
         ([ckpt(), stop(restore=False)], "restore_best_weights=True"),
         ([ckpt(), stop(monitor="loss")], "watch 'val_loss'"),
+        ([ckpt(monitor="val_accuracy"), stop()], "a validation metric too, and a fair choice"),
         ([ckpt(), stop(patience=5)], "patience=5"),
         (ckpt(), "should be a list"),
     ]

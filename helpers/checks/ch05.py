@@ -39,6 +39,14 @@ def check_callbacks(callbacks: Any) -> Feedback:
             "the checkpoint saves every epoch; pass save_best_only=True to keep only the best one.",
         )
     for cb, label in ((ckpt, "ModelCheckpoint"), (stop, "EarlyStopping")):
+        if cb.monitor == "val_accuracy":
+            return Feedback(
+                False,
+                f"{label} watches 'val_accuracy', a validation metric too, and a fair "
+                "choice; this exercise asks for 'val_loss'. The loss moves more smoothly "
+                "from epoch to epoch and also sees how confident the predictions are, "
+                "while accuracy is what you report in the end.",
+            )
         if cb.monitor != "val_loss":
             return Feedback(
                 False,
