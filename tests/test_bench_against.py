@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,22 @@ def test_the_normal_table_has_cpu_seconds():
     row.update(peak_mb=500.0, budget=(60, 1024), metrics={}, status="ok")
     text = run.results_markdown([row], [], machine)
     assert "CPU (s)" in text and "| 01_a | 10.0 | 12.5 | 500 |" in text
+
+
+def test_python_path_beats_the_editable_install_of_helpers(tmp_path):
+    """The .venv installs this tree's helpers in editable mode; the old tree's must still win."""
+    old = tmp_path / "old"
+    (old / "helpers").mkdir(parents=True)
+    (old / "helpers" / "__init__.py").write_text("")
+    (tmp_path / "notebooks").mkdir()
+    code = "import helpers; print(helpers.__file__)"
+    env = run.tree_env({"PATH": "/usr/bin:/bin"}, old)
+    found = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path / "notebooks",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert Path(found) == old / "helpers" / "__init__.py"
