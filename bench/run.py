@@ -6,6 +6,7 @@ beside the source material's recipes (``bench/baselines``).
     python3 course.py bench --only 03 04    # some notebooks (baselines run beside 03 and 04)
     python3 course.py bench --no-baselines
     python3 course.py bench --publish       # also update bench/published.json + the README
+    python3 course.py bench --against main --only 03   # this tree vs commit main, same run
 
 Each notebook is executed top to bottom in a fresh kernel, as CI does. Its peak
 memory is the kernel process's own ``ru_maxrss``, read in that kernel after the
@@ -25,10 +26,13 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,11 +45,33 @@ BASELINES = ROOT / "bench" / "baselines"
 # Which baseline runs beside which chapter.
 PAIRS = {"03": "mnist_recipe", "04": "imdb_recipe"}
 
+# Run in the kernel after the last cell: its peak memory (ru_maxrss), its CPU-seconds
+# (user + system) and where its ``helpers`` came from (``--against`` checks that).
 _PEAK_CELL = (
     "import json as _j, resource as _r, sys as _s\n"
-    "_p = _r.getrusage(_r.RUSAGE_SELF).ru_maxrss\n"
-    "print('__PEAK__' + _j.dumps(_p / 2**20 if _s.platform == 'darwin' else _p / 1024))"
+    "_u = _r.getrusage(_r.RUSAGE_SELF)\n"
+    "_p = _u.ru_maxrss\n"
+    "print('__PEAK__' + _j.dumps(_p / 2**20 if _s.platform == 'darwin' else _p / 1024))\n"
+    "print('__CPU__' + _j.dumps(_u.ru_utime + _u.ru_stime))\n"
+    "print('__HELPERS__' + str(getattr(_s.modules.get('helpers'), '__file__', None)))"
 )
+
+
+def parse_peak_cell(text: str) -> dict:
+    """Peak MB, CPU-seconds and the ``helpers`` file printed by :data:`_PEAK_CELL`."""
+    found = {"peak_mb": None, "cpu_seconds": None, "helpers_file": None}
+    for key, pattern in (
+        ("peak_mb", r"__PEAK__([\d.]+)"),
+        ("cpu_seconds", r"__CPU__([\d.]+)"),
+        ("helpers_file", r"__HELPERS__(.+)"),
+    ):
+        match = re.search(pattern, text)
+        if match:
+            value = match.group(1).strip()
+            found[key] = value if key == "helpers_file" else float(value)
+    if found["helpers_file"] == "None":
+        found["helpers_file"] = None
+    return found
 
 
 def run_notebook(path: Path, env: dict[str, str], timeout: int = 1800) -> dict:
@@ -72,17 +98,15 @@ def run_notebook(path: Path, env: dict[str, str], timeout: int = 1800) -> dict:
         except CellExecutionError as err:
             error = str(err).strip().splitlines()[-1][:300]
         seconds = time.perf_counter() - start
-        peak = None
-        for output in nb.cells[-1].get("outputs", []):
-            match = re.search(r"__PEAK__([\d.]+)", output.get("text", ""))
-            if match:
-                peak = float(match.group(1))
+        last = parse_peak_cell(
+            "".join(output.get("text", "") for output in nb.cells[-1].get("outputs", []))
+        )
         metrics = {}
         if metrics_file.exists():
             for line in metrics_file.read_text().splitlines():
                 item = json.loads(line)
                 metrics[item["name"]] = item["value"]
-    return {"seconds": seconds, "peak_mb": peak, "metrics": metrics, "error": error}
+    return {"seconds": seconds, **last, "metrics": metrics, "error": error}
 
 
 def run_baseline(name: str, env: dict[str, str]) -> dict:
@@ -93,7 +117,13 @@ def run_baseline(name: str, env: dict[str, str]) -> dict:
         [sys.executable, str(script)], env=env, cwd=ROOT, capture_output=True, text=True
     )
     seconds = time.perf_counter() - start
-    result = {"seconds": seconds, "peak_mb": None, "metrics": {}, "error": None}
+    result = {
+        "seconds": seconds,
+        "peak_mb": None,
+        "cpu_seconds": None,
+        "metrics": {},
+        "error": None,
+    }
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
@@ -171,6 +201,7 @@ def results_markdown(rows: list[dict], ratios: list[dict], machine: dict) -> str
             (
                 row["name"],
                 _fmt(row["seconds"], ".1f"),
+                _fmt(row.get("cpu_seconds"), ".1f"),
                 _fmt(row["peak_mb"], ",.0f"),
                 budget,
                 headline,
@@ -179,9 +210,17 @@ def results_markdown(rows: list[dict], ratios: list[dict], machine: dict) -> str
         )
     lines.append(
         markdown_table(
-            ["notebook", "wall time (s)", "peak memory (MB)", "budget", "headline", "status"],
+            [
+                "notebook",
+                "wall time (s)",
+                "CPU (s)",
+                "peak memory (MB)",
+                "budget",
+                "headline",
+                "status",
+            ],
             notebook_rows,
-            align="lrrlll",
+            align="lrrrlll",
         )
     )
     if ratios:
@@ -311,6 +350,198 @@ def publish(rows: list[dict], machine: dict, stamp: str) -> None:
         readme.write_text(text, encoding="utf-8")
 
 
+# --- --against REV: the current tree beside another commit, in one run ----------------------
+
+Runner = Callable[[Path, dict[str, str]], dict]
+
+
+def _git(*args: str, cwd: Path = ROOT) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)}: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc.stdout.strip()
+
+
+@contextmanager
+def old_worktree(rev: str, repo: Path = ROOT) -> Iterator[Path]:
+    """Check ``rev`` out in a temporary detached worktree; remove it afterwards, always."""
+    tmp = Path(tempfile.mkdtemp(prefix="course-against-"))
+    tree = tmp / "old"
+    try:
+        _git("worktree", "add", "--detach", str(tree), rev, cwd=repo)
+        yield tree
+    finally:
+        if tree.exists():
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(tree)],
+                cwd=repo,
+                capture_output=True,
+            )
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def tree_env(env: dict[str, str], root: Path) -> dict[str, str]:
+    """``env`` with ``root`` first on PYTHONPATH, so a kernel imports that tree's ``helpers``.
+
+    PYTHONPATH entries come before site-packages on ``sys.path``, and the editable install's
+    finder (a ``.pth`` path or a meta-path finder appended after the path finder) is asked only
+    when the path finder fails, so ``root/helpers`` wins.
+    """
+    old = env.get("PYTHONPATH")
+    return {**env, "PYTHONPATH": str(root) + (os.pathsep + old if old else "")}
+
+
+def _check_helpers(result: dict, root: Path) -> dict:
+    """Mark a run whose kernel imported ``helpers`` from outside ``root`` as failed."""
+    found = result.get("helpers_file")
+    if found and not Path(found).resolve().is_relative_to(root.resolve()):
+        result = {**result, "error": result.get("error") or f"helpers came from {found}"}
+    return result
+
+
+def run_against(
+    rev: str,
+    only: list[str] | None,
+    runner: Runner = run_notebook,
+    repo: Path = ROOT,
+    env: dict[str, str] | None = None,
+) -> list[dict]:
+    """Each chosen chapter of the current tree and of ``rev``, interleaved; one dict per chapter.
+
+    The old tree's notebooks run in its own notebooks folder with its root first on PYTHONPATH,
+    so they import its own ``helpers``; the current tree's likewise with the current root. The
+    order alternates (old first, then new first, ...) so drift in the machine's speed falls on
+    both sides.
+    """
+    env = kernel_env() if env is None else env
+    new_root = repo
+    pairs = []
+    with old_worktree(rev, repo) as old_root:
+        for index, path in enumerate(chapter_notebooks_in(new_root, only)):
+            old_path = old_root / path.relative_to(new_root)
+            sides = [("old", old_path, old_root), ("new", path, new_root)]
+            if index % 2:
+                sides.reverse()
+            pair = {"chapter": path.stem, "old": None, "new": None}
+            for side, nb_path, root in sides:
+                if not nb_path.exists():
+                    continue
+                print(f"running {side} {nb_path.name} ...", flush=True)
+                result = _check_helpers(runner(nb_path, tree_env(env, root)), root)
+                pair[side] = result
+                print(
+                    f"  {result['seconds']:.1f} s, {_fmt(result.get('cpu_seconds'), '.1f')} "
+                    f"CPU-s, {_fmt(result.get('peak_mb'), ',.0f')} MB"
+                    + (f", FAILED: {result['error']}" if result.get("error") else ""),
+                    flush=True,
+                )
+            pairs.append(pair)
+    return pairs
+
+
+def chapter_notebooks_in(root: Path, only: list[str] | None) -> list[Path]:
+    """The chapter notebooks of the tree at ``root``, all or those numbered in ``only``."""
+    paths = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    return [p for p in paths if not only or p.name[:2] in only]
+
+
+def _ratio(new, old):
+    return new / old if new is not None and old else None
+
+
+def against_rows(pairs: list[dict]) -> list[dict]:
+    """Per chapter: old and new wall seconds, CPU-seconds, peak MB, and the new/old ratios."""
+    rows = []
+    for pair in pairs:
+        old, new = pair["old"] or {}, pair["new"] or {}
+        row = {"chapter": pair["chapter"]}
+        for key in ("seconds", "cpu_seconds", "peak_mb"):
+            row[f"old_{key}"] = old.get(key)
+            row[f"new_{key}"] = new.get(key)
+        row["time_ratio"] = _ratio(row["new_seconds"], row["old_seconds"])
+        row["cpu_ratio"] = _ratio(row["new_cpu_seconds"], row["old_cpu_seconds"])
+        row["old_helpers"] = old.get("helpers_file")
+        row["new_helpers"] = new.get("helpers_file")
+        row["old_error"] = old.get("error") if pair["old"] else "not in the old tree"
+        row["new_error"] = new.get("error")
+        rows.append(row)
+    return rows
+
+
+def against_markdown(rows: list[dict], rev: str, short: str, cpu: str) -> str:
+    """The Markdown report of a ``--against`` run."""
+    table = markdown_table(
+        [
+            "chapter",
+            "old s",
+            "new s",
+            "ratio",
+            "old CPU-s",
+            "new CPU-s",
+            "CPU ratio",
+            "old MB",
+            "new MB",
+        ],
+        [
+            (
+                r["chapter"],
+                _fmt(r["old_seconds"], ".1f"),
+                _fmt(r["new_seconds"], ".1f"),
+                _fmt(r["time_ratio"], ".2f"),
+                _fmt(r["old_cpu_seconds"], ".1f"),
+                _fmt(r["new_cpu_seconds"], ".1f"),
+                _fmt(r["cpu_ratio"], ".2f"),
+                _fmt(r["old_peak_mb"], ",.0f"),
+                _fmt(r["new_peak_mb"], ",.0f"),
+            )
+            for r in rows
+        ],
+        align="lrrrrrrrr",
+    )
+    lines = [
+        f"Current tree (new) against {rev} ({short}, old), same run, on {cpu}. "
+        "Ratios are new/old; below 1 the current tree is faster.",
+        "",
+        table,
+    ]
+    problems = [
+        f"- {r['chapter']} {side}: {r[f'{side}_error']}"
+        for r in rows
+        for side in ("old", "new")
+        if r[f"{side}_error"]
+    ]
+    if problems:
+        lines += ["", "Problems:", "", *problems]
+    return "\n".join(lines) + "\n"
+
+
+def against_main(rev: str, only: list[str] | None, runner: Runner = run_notebook) -> int:
+    """``--against REV``: run, write ``bench/results/against-<stamp>.{md,json}``, print."""
+    try:
+        short = _git("rev-parse", "--short", f"{rev}^{{commit}}")
+    except RuntimeError as err:
+        print(f"Unknown revision {rev!r}: {err}", file=sys.stderr)
+        return 2
+    if not chapter_notebooks_in(ROOT, only):
+        print(f"No notebook matches {only}.", file=sys.stderr)
+        return 2
+    rows = against_rows(run_against(rev, only, runner))
+    cpu = cpu_model()
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
+    text = against_markdown(rows, rev, short, cpu)
+    report = {"measured": stamp, "against": rev, "against_commit": short, "cpu": cpu}
+    report["rows"] = rows
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"against-{stamp}.md").write_text(text, encoding="utf-8")
+    (RESULTS / f"against-{stamp}.json").write_text(
+        json.dumps(report, indent=2) + "\n", encoding="utf-8"
+    )
+    print()
+    print(text)
+    print(f"Wrote bench/results/against-{stamp}.md and .json.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python3 course.py bench",
@@ -324,6 +555,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", nargs="+", metavar="NN", help="notebook numbers, e.g. 03 04")
     parser.add_argument("--no-baselines", action="store_true", help="skip the recipe scripts")
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="run the chosen chapters of the current tree and of commit REV, interleaved, "
+        "and print the new/old ratios of time, CPU-seconds and peak memory",
+    )
     parser.add_argument(
         "--publish",
         action="store_true",
@@ -348,6 +585,9 @@ def main(argv: list[str] | None = None) -> int:
         publish(report["rows"], report["machine"], report["measured"])
         print(f"Published the run of {report['measured']} to bench/published.json and README.md.")
         return 0
+
+    if args.against:
+        return against_main(args.against, args.only)
 
     env = kernel_env()
     paths = chapter_notebooks(args.only)
@@ -377,7 +617,8 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
         print(
-            f"  {result['seconds']:.1f} s, {_fmt(result['peak_mb'], ',.0f')} MB, "
+            f"  {result['seconds']:.1f} s, {_fmt(result['cpu_seconds'], '.1f')} CPU-s, "
+            f"{_fmt(result['peak_mb'], ',.0f')} MB, "
             f"{rows[-1]['status']}",
             flush=True,
         )

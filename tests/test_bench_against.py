@@ -1,0 +1,198 @@
+"""`course.py bench --against REV` (bench/run.py): the report, the worktree, the interleaving.
+
+No notebook runs here: a fake runner stands in for the kernel, so nothing starts TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import run
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+@pytest.fixture()
+def repo(tmp_path):
+    """A throwaway repository: commit 1 has chapters 00-01, the working tree adds 02."""
+    root = tmp_path / "repo"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "helpers").mkdir()
+    (root / "helpers" / "__init__.py").write_text("VERSION = 'old'\n")
+    for name in ("00_start.ipynb", "01_first.ipynb"):
+        (root / "notebooks" / name).write_text("{}")
+    _git(root, "init", "-q")
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "old")
+    (root / "helpers" / "__init__.py").write_text("VERSION = 'new'\n")
+    (root / "notebooks" / "02_second.ipynb").write_text("{}")
+    return root
+
+
+def _worktrees(root: Path) -> list[str]:
+    return [ln for ln in _git(root, "worktree", "list", "--porcelain").splitlines() if ln]
+
+
+class FakeRunner:
+    """Records each call; answers as a kernel would, with the helpers found on PYTHONPATH."""
+
+    def __init__(self, fail_on: str | None = None):
+        self.calls: list[tuple[Path, str]] = []
+        self.fail_on = fail_on
+
+    def __call__(self, path: Path, env: dict[str, str]) -> dict:
+        if self.fail_on and path.name.startswith(self.fail_on):
+            raise KeyboardInterrupt
+        first = Path(env["PYTHONPATH"].split(":")[0])
+        assert path.exists()
+        self.calls.append((path, (first / "helpers" / "__init__.py").read_text()))
+        old = "old" in self.calls[-1][1]
+        return {
+            "seconds": 20.0 if old else 10.0,
+            "cpu_seconds": 30.0 if old else 15.0,
+            "peak_mb": 800.0 if old else 700.0,
+            "helpers_file": str(first / "helpers" / "__init__.py"),
+            "metrics": {},
+            "error": None,
+        }
+
+
+def test_old_chapters_run_in_a_worktree_of_rev_with_their_own_helpers(repo):
+    runner = FakeRunner()
+    pairs = run.run_against("HEAD", ["00", "01"], runner=runner, repo=repo, env={})
+    trees = {path.parent.parent for path, _ in runner.calls}
+    old_tree = next(t for t in trees if t != repo)
+    assert old_tree.name == "old" and not old_tree.exists()  # removed afterwards
+    # old then new for chapter 00, new then old for 01 (interleaved, alternating)
+    sides = [("old" if path.parent.parent == old_tree else "new") for path, _ in runner.calls]
+    assert sides == ["old", "new", "new", "old"]
+    for path, helpers in runner.calls:
+        expected = "old" if path.parent.parent == old_tree else "new"
+        assert f"VERSION = '{expected}'" in helpers
+    assert [p["chapter"] for p in pairs] == ["00_start", "01_first"]
+    assert pairs[0]["old"]["seconds"] == 20.0 and pairs[0]["new"]["seconds"] == 10.0
+    assert not [ln for ln in _worktrees(repo) if "course-against-" in ln]
+
+
+def test_a_chapter_missing_from_rev_runs_only_new(repo):
+    pairs = run.run_against("HEAD", ["02"], runner=FakeRunner(), repo=repo, env={})
+    assert pairs[0]["old"] is None and pairs[0]["new"]["seconds"] == 10.0
+    row = run.against_rows(pairs)[0]
+    assert row["time_ratio"] is None and row["old_error"] == "not in the old tree"
+
+
+def test_the_worktree_is_removed_on_ctrl_c(repo):
+    runner = FakeRunner(fail_on="01")
+    with pytest.raises(KeyboardInterrupt):
+        run.run_against("HEAD", None, runner=runner, repo=repo, env={})
+    assert not [ln for ln in _worktrees(repo) if "course-against-" in ln]
+    assert all(not path.exists() for path, _ in runner.calls if path.parent.parent != repo)
+
+
+def test_an_unknown_rev_leaves_no_worktree(repo):
+    with pytest.raises(RuntimeError, match="worktree add"):
+        run.run_against("no-such-rev", None, runner=FakeRunner(), repo=repo, env={})
+    assert not [ln for ln in _worktrees(repo) if "course-against-" in ln]
+
+
+def test_python_path_puts_the_tree_first():
+    env = run.tree_env({"PYTHONPATH": "/elsewhere"}, Path("/old/tree"))
+    assert env["PYTHONPATH"].split(":") == ["/old/tree", "/elsewhere"]
+    assert run.tree_env({}, Path("/old/tree"))["PYTHONPATH"] == "/old/tree"
+
+
+def test_helpers_from_the_wrong_tree_mark_the_run_failed(tmp_path):
+    result = {"seconds": 1.0, "helpers_file": "/somewhere/else/helpers/__init__.py", "error": None}
+    assert "helpers came from /somewhere/else" in run._check_helpers(result, tmp_path)["error"]
+    inside = {**result, "helpers_file": str(tmp_path / "helpers" / "__init__.py")}
+    assert run._check_helpers(inside, tmp_path)["error"] is None
+
+
+def test_the_kernel_cell_reports_peak_cpu_and_helpers():
+    text = "__PEAK__812.5\n__CPU__41.25\n__HELPERS__/t/helpers/__init__.py\n"
+    assert run.parse_peak_cell(text) == {
+        "peak_mb": 812.5,
+        "cpu_seconds": 41.25,
+        "helpers_file": "/t/helpers/__init__.py",
+    }
+    assert run.parse_peak_cell("")["cpu_seconds"] is None
+    assert "RUSAGE_SELF" in run._PEAK_CELL and "ru_utime + _u.ru_stime" in run._PEAK_CELL
+
+
+def test_the_ratio_table_from_fake_results():
+    pairs = [
+        {
+            "chapter": "03_mnist",
+            "old": {"seconds": 40.0, "cpu_seconds": 60.0, "peak_mb": 1000.0, "error": None},
+            "new": {"seconds": 30.0, "cpu_seconds": 45.0, "peak_mb": 900.0, "error": None},
+        },
+        {
+            "chapter": "04_imdb",
+            "old": {"seconds": 50.0, "cpu_seconds": None, "peak_mb": None, "error": "boom"},
+            "new": {"seconds": 55.0, "cpu_seconds": 70.0, "peak_mb": 1200.0, "error": None},
+        },
+    ]
+    rows = run.against_rows(pairs)
+    assert rows[0]["time_ratio"] == pytest.approx(0.75)
+    assert rows[0]["cpu_ratio"] == pytest.approx(0.75)
+    assert rows[1]["time_ratio"] == pytest.approx(1.1) and rows[1]["cpu_ratio"] is None
+    text = run.against_markdown(rows, "main", "abc1234", "AMD EPYC")
+    assert "main (abc1234" in text and "AMD EPYC" in text
+    assert "| 03_mnist | 40.0 | 30.0 | 0.75 | 60.0 | 45.0 | 0.75 | 1,000 | 900 |" in text
+    assert "| 04_imdb | 50.0 | 55.0 | 1.10 | - | 70.0 | - | - | 1,200 |" in text
+    assert "- 04_imdb old: boom" in text
+
+
+def test_against_main_writes_the_report(tmp_path, monkeypatch, capsys):
+    """The real repository at HEAD, with the fake runner: md and json land in the results."""
+    monkeypatch.setattr(run, "RESULTS", tmp_path)
+    before = _worktrees(run.ROOT)
+    assert run.against_main("HEAD", ["00"], runner=FakeRunner()) == 0
+    assert _worktrees(run.ROOT) == before
+    (md,) = tmp_path.glob("against-*.md")
+    (js,) = tmp_path.glob("against-*.json")
+    report = json.loads(js.read_text())
+    assert report["against_commit"] == _git(run.ROOT, "rev-parse", "--short", "HEAD")
+    assert report["rows"][0]["chapter"].startswith("00_")
+    assert md.read_text() in capsys.readouterr().out
+
+
+def test_the_normal_table_has_cpu_seconds():
+    machine = {"cores": 2, "memory_gb": 8, "cpu": "X", "python": "3.11", "versions": {}}
+    machine["versions"] = {"tensorflow": "2.21", "keras": "3"}
+    row = {"name": "01_a", "kind": "notebook", "seconds": 10.0, "cpu_seconds": 12.5}
+    row.update(peak_mb=500.0, budget=(60, 1024), metrics={}, status="ok")
+    text = run.results_markdown([row], [], machine)
+    assert "CPU (s)" in text and "| 01_a | 10.0 | 12.5 | 500 |" in text
+
+
+def test_python_path_beats_the_editable_install_of_helpers(tmp_path):
+    """The .venv installs this tree's helpers in editable mode; the old tree's must still win."""
+    old = tmp_path / "old"
+    (old / "helpers").mkdir(parents=True)
+    (old / "helpers" / "__init__.py").write_text("")
+    (tmp_path / "notebooks").mkdir()
+    code = "import helpers; print(helpers.__file__)"
+    env = run.tree_env({"PATH": "/usr/bin:/bin"}, old)
+    found = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path / "notebooks",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert Path(found) == old / "helpers" / "__init__.py"
