@@ -70,3 +70,8 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def fmt(value, spec: str, missing: str = "-") -> str:
+    """``value`` formatted with ``spec``, or ``missing`` when there is none (a table cell)."""
+    return missing if value is None else format(value, spec)

@@ -1,4 +1,4 @@
-"""`course.py bench --against REV` (bench/run.py): the report, the worktree, the interleaving.
+"""`course.py bench --against REV` (bench/against.py): the report, the worktree, the interleaving.
 
 No notebook runs here: a fake runner stands in for the kernel, so nothing starts TensorFlow.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import run
+from bench import against, run
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -72,7 +72,7 @@ class FakeRunner:
 
 def test_old_chapters_run_in_a_worktree_of_rev_with_their_own_helpers(repo):
     runner = FakeRunner()
-    pairs = run.run_against("HEAD", ["00", "01"], runner=runner, repo=repo, env={})
+    pairs = against.run_against("HEAD", ["00", "01"], runner=runner, repo=repo, env={})
     trees = {path.parent.parent for path, _ in runner.calls}
     old_tree = next(t for t in trees if t != repo)
     assert old_tree.name == "old" and not old_tree.exists()  # removed afterwards
@@ -88,37 +88,37 @@ def test_old_chapters_run_in_a_worktree_of_rev_with_their_own_helpers(repo):
 
 
 def test_a_chapter_missing_from_rev_runs_only_new(repo):
-    pairs = run.run_against("HEAD", ["02"], runner=FakeRunner(), repo=repo, env={})
+    pairs = against.run_against("HEAD", ["02"], runner=FakeRunner(), repo=repo, env={})
     assert pairs[0]["old"] is None and pairs[0]["new"]["seconds"] == 10.0
-    row = run.against_rows(pairs)[0]
+    row = against.against_rows(pairs)[0]
     assert row["time_ratio"] is None and row["old_error"] == "not in the old tree"
 
 
 def test_the_worktree_is_removed_on_ctrl_c(repo):
     runner = FakeRunner(fail_on="01")
     with pytest.raises(KeyboardInterrupt):
-        run.run_against("HEAD", None, runner=runner, repo=repo, env={})
+        against.run_against("HEAD", None, runner=runner, repo=repo, env={})
     assert not [ln for ln in _worktrees(repo) if "course-against-" in ln]
     assert all(not path.exists() for path, _ in runner.calls if path.parent.parent != repo)
 
 
 def test_an_unknown_rev_leaves_no_worktree(repo):
     with pytest.raises(RuntimeError, match="worktree add"):
-        run.run_against("no-such-rev", None, runner=FakeRunner(), repo=repo, env={})
+        against.run_against("no-such-rev", None, runner=FakeRunner(), repo=repo, env={})
     assert not [ln for ln in _worktrees(repo) if "course-against-" in ln]
 
 
 def test_python_path_puts_the_tree_first():
-    env = run.tree_env({"PYTHONPATH": "/elsewhere"}, Path("/old/tree"))
+    env = against.tree_env({"PYTHONPATH": "/elsewhere"}, Path("/old/tree"))
     assert env["PYTHONPATH"].split(":") == ["/old/tree", "/elsewhere"]
-    assert run.tree_env({}, Path("/old/tree"))["PYTHONPATH"] == "/old/tree"
+    assert against.tree_env({}, Path("/old/tree"))["PYTHONPATH"] == "/old/tree"
 
 
 def test_helpers_from_the_wrong_tree_mark_the_run_failed(tmp_path):
     result = {"seconds": 1.0, "helpers_file": "/somewhere/else/helpers/__init__.py", "error": None}
-    assert "helpers came from /somewhere/else" in run._check_helpers(result, tmp_path)["error"]
+    assert "helpers came from /somewhere/else" in against._check_helpers(result, tmp_path)["error"]
     inside = {**result, "helpers_file": str(tmp_path / "helpers" / "__init__.py")}
-    assert run._check_helpers(inside, tmp_path)["error"] is None
+    assert against._check_helpers(inside, tmp_path)["error"] is None
 
 
 def test_the_kernel_cell_reports_peak_cpu_and_helpers():
@@ -145,11 +145,11 @@ def test_the_ratio_table_from_fake_results():
             "new": {"seconds": 55.0, "cpu_seconds": 70.0, "peak_mb": 1200.0, "error": None},
         },
     ]
-    rows = run.against_rows(pairs)
+    rows = against.against_rows(pairs)
     assert rows[0]["time_ratio"] == pytest.approx(0.75)
     assert rows[0]["cpu_ratio"] == pytest.approx(0.75)
     assert rows[1]["time_ratio"] == pytest.approx(1.1) and rows[1]["cpu_ratio"] is None
-    text = run.against_markdown(rows, "main", "abc1234", "AMD EPYC")
+    text = against.against_markdown(rows, "main", "abc1234", "AMD EPYC")
     assert "main (abc1234" in text and "AMD EPYC" in text
     assert "| 03_mnist | 40.0 | 30.0 | 0.75 | 60.0 | 45.0 | 0.75 | 1,000 | 900 |" in text
     assert "| 04_imdb | 50.0 | 55.0 | 1.10 | - | 70.0 | - | - | 1,200 |" in text
@@ -158,9 +158,9 @@ def test_the_ratio_table_from_fake_results():
 
 def test_against_main_writes_the_report(tmp_path, monkeypatch, capsys):
     """The real repository at HEAD, with the fake runner: md and json land in the results."""
-    monkeypatch.setattr(run, "RESULTS", tmp_path)
+    monkeypatch.setattr(against, "RESULTS", tmp_path)
     before = _worktrees(run.ROOT)
-    assert run.against_main("HEAD", ["00"], runner=FakeRunner()) == 0
+    assert against.against_main("HEAD", ["00"], runner=FakeRunner()) == 0
     assert _worktrees(run.ROOT) == before
     (md,) = tmp_path.glob("against-*.md")
     (js,) = tmp_path.glob("against-*.json")
@@ -186,7 +186,7 @@ def test_python_path_beats_the_editable_install_of_helpers(tmp_path):
     (old / "helpers" / "__init__.py").write_text("")
     (tmp_path / "notebooks").mkdir()
     code = "import helpers; print(helpers.__file__)"
-    env = run.tree_env({"PATH": "/usr/bin:/bin"}, old)
+    env = against.tree_env({"PATH": "/usr/bin:/bin"}, old)
     found = subprocess.run(
         [sys.executable, "-c", code],
         cwd=tmp_path / "notebooks",

@@ -1,0 +1,214 @@
+"""``python3 course.py bench --against REV``: the current tree beside another commit, in one run.
+
+For each chosen chapter, the notebook of commit REV (checked out in a temporary git worktree)
+and the current one run back to back, alternating which goes first, each against its own
+``helpers`` (its tree's root first on ``PYTHONPATH``). The report gives new/old ratios of wall
+time, kernel CPU-seconds and peak memory: machines differ more than their names say, so only
+a comparison made in one run on one machine means much (issue 22).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.common import RESULTS, ROOT, cpu_model, fmt, kernel_env
+from bench.run import run_notebook
+from helpers.plotting import markdown_table
+
+Runner = Callable[[Path, dict[str, str]], dict]
+
+
+def _git(*args: str, cwd: Path = ROOT) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)}: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc.stdout.strip()
+
+
+@contextmanager
+def old_worktree(rev: str, repo: Path = ROOT) -> Iterator[Path]:
+    """Check ``rev`` out in a temporary detached worktree; remove it afterwards, always."""
+    tmp = Path(tempfile.mkdtemp(prefix="course-against-"))
+    tree = tmp / "old"
+    try:
+        _git("worktree", "add", "--detach", str(tree), rev, cwd=repo)
+        yield tree
+    finally:
+        if tree.exists():
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(tree)],
+                cwd=repo,
+                capture_output=True,
+            )
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def tree_env(env: dict[str, str], root: Path) -> dict[str, str]:
+    """``env`` with ``root`` first on PYTHONPATH, so a kernel imports that tree's ``helpers``.
+
+    PYTHONPATH entries come before site-packages on ``sys.path``, and the editable install's
+    finder (a ``.pth`` path or a meta-path finder appended after the path finder) is asked only
+    when the path finder fails, so ``root/helpers`` wins.
+    """
+    old = env.get("PYTHONPATH")
+    return {**env, "PYTHONPATH": str(root) + (os.pathsep + old if old else "")}
+
+
+def _check_helpers(result: dict, root: Path) -> dict:
+    """Mark a run whose kernel imported ``helpers`` from outside ``root`` as failed."""
+    found = result.get("helpers_file")
+    if found and not Path(found).resolve().is_relative_to(root.resolve()):
+        result = {**result, "error": result.get("error") or f"helpers came from {found}"}
+    return result
+
+
+def run_against(
+    rev: str,
+    only: list[str] | None,
+    runner: Runner = run_notebook,
+    repo: Path = ROOT,
+    env: dict[str, str] | None = None,
+) -> list[dict]:
+    """Each chosen chapter of the current tree and of ``rev``, interleaved; one dict per chapter.
+
+    The old tree's notebooks run in its own notebooks folder with its root first on PYTHONPATH,
+    so they import its own ``helpers``; the current tree's likewise with the current root. The
+    order alternates (old first, then new first, ...) so drift in the machine's speed falls on
+    both sides.
+    """
+    env = kernel_env() if env is None else env
+    new_root = repo
+    pairs = []
+    with old_worktree(rev, repo) as old_root:
+        for index, path in enumerate(chapter_notebooks_in(new_root, only)):
+            old_path = old_root / path.relative_to(new_root)
+            sides = [("old", old_path, old_root), ("new", path, new_root)]
+            if index % 2:
+                sides.reverse()
+            pair = {"chapter": path.stem, "old": None, "new": None}
+            for side, nb_path, root in sides:
+                if not nb_path.exists():
+                    continue
+                print(f"running {side} {nb_path.name} ...", flush=True)
+                result = _check_helpers(runner(nb_path, tree_env(env, root)), root)
+                pair[side] = result
+                print(
+                    f"  {result['seconds']:.1f} s, {fmt(result.get('cpu_seconds'), '.1f')} "
+                    f"CPU-s, {fmt(result.get('peak_mb'), ',.0f')} MB"
+                    + (f", FAILED: {result['error']}" if result.get("error") else ""),
+                    flush=True,
+                )
+            pairs.append(pair)
+    return pairs
+
+
+def chapter_notebooks_in(root: Path, only: list[str] | None) -> list[Path]:
+    """The chapter notebooks of the tree at ``root``, all or those numbered in ``only``."""
+    paths = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    return [p for p in paths if not only or p.name[:2] in only]
+
+
+def _ratio(new, old):
+    return new / old if new is not None and old else None
+
+
+def against_rows(pairs: list[dict]) -> list[dict]:
+    """Per chapter: old and new wall seconds, CPU-seconds, peak MB, and the new/old ratios."""
+    rows = []
+    for pair in pairs:
+        old, new = pair["old"] or {}, pair["new"] or {}
+        row = {"chapter": pair["chapter"]}
+        for key in ("seconds", "cpu_seconds", "peak_mb"):
+            row[f"old_{key}"] = old.get(key)
+            row[f"new_{key}"] = new.get(key)
+        row["time_ratio"] = _ratio(row["new_seconds"], row["old_seconds"])
+        row["cpu_ratio"] = _ratio(row["new_cpu_seconds"], row["old_cpu_seconds"])
+        row["old_helpers"] = old.get("helpers_file")
+        row["new_helpers"] = new.get("helpers_file")
+        row["old_error"] = old.get("error") if pair["old"] else "not in the old tree"
+        row["new_error"] = new.get("error")
+        rows.append(row)
+    return rows
+
+
+def against_markdown(rows: list[dict], rev: str, short: str, cpu: str) -> str:
+    """The Markdown report of a ``--against`` run."""
+    table = markdown_table(
+        [
+            "chapter",
+            "old s",
+            "new s",
+            "ratio",
+            "old CPU-s",
+            "new CPU-s",
+            "CPU ratio",
+            "old MB",
+            "new MB",
+        ],
+        [
+            (
+                r["chapter"],
+                fmt(r["old_seconds"], ".1f"),
+                fmt(r["new_seconds"], ".1f"),
+                fmt(r["time_ratio"], ".2f"),
+                fmt(r["old_cpu_seconds"], ".1f"),
+                fmt(r["new_cpu_seconds"], ".1f"),
+                fmt(r["cpu_ratio"], ".2f"),
+                fmt(r["old_peak_mb"], ",.0f"),
+                fmt(r["new_peak_mb"], ",.0f"),
+            )
+            for r in rows
+        ],
+        align="lrrrrrrrr",
+    )
+    lines = [
+        f"Current tree (new) against {rev} ({short}, old), same run, on {cpu}. "
+        "Ratios are new/old; below 1 the current tree is faster.",
+        "",
+        table,
+    ]
+    problems = [
+        f"- {r['chapter']} {side}: {r[f'{side}_error']}"
+        for r in rows
+        for side in ("old", "new")
+        if r[f"{side}_error"]
+    ]
+    if problems:
+        lines += ["", "Problems:", "", *problems]
+    return "\n".join(lines) + "\n"
+
+
+def against_main(rev: str, only: list[str] | None, runner: Runner = run_notebook) -> int:
+    """``--against REV``: run, write ``bench/results/against-<stamp>.{md,json}``, print."""
+    try:
+        short = _git("rev-parse", "--short", f"{rev}^{{commit}}")
+    except RuntimeError as err:
+        print(f"Unknown revision {rev!r}: {err}", file=sys.stderr)
+        return 2
+    if not chapter_notebooks_in(ROOT, only):
+        print(f"No notebook matches {only}.", file=sys.stderr)
+        return 2
+    rows = against_rows(run_against(rev, only, runner))
+    cpu = cpu_model()
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
+    text = against_markdown(rows, rev, short, cpu)
+    report = {"measured": stamp, "against": rev, "against_commit": short, "cpu": cpu}
+    report["rows"] = rows
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"against-{stamp}.md").write_text(text, encoding="utf-8")
+    (RESULTS / f"against-{stamp}.json").write_text(
+        json.dumps(report, indent=2) + "\n", encoding="utf-8"
+    )
+    print()
+    print(text)
+    print(f"Wrote bench/results/against-{stamp}.md and .json.")
+    return 0
