@@ -106,13 +106,13 @@ class AnswerIndex:
 def echo_entities(answer: str, entities: Sequence[tuple[str, str]]) -> str:
     """Mention the first person, place or organisation found, before the answer.
 
-    A person (PS): "지수님 이야기군요." A place or an organisation (LC, OG):
-    "부산 이야기군요." Dates, times and quantities are not echoed (a template
+    A person (PS): "지수 님 이야기군요." (님 after a name stands apart). A place or an
+    organisation (LC, OG): "부산 이야기군요." Dates, times and quantities are not echoed (a template
     would rarely fit them). Nothing to echo: the answer unchanged.
     """
     for text, kind in entities:
         if kind == "PS":
-            return f"{text}님 이야기군요. {answer}"
+            return f"{text} 님 이야기군요. {answer}"
         if kind in ("LC", "OG"):
             return f"{text} 이야기군요. {answer}"
     return answer

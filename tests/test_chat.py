@@ -83,7 +83,7 @@ def test_reply_comes_from_the_predicted_labels_answers(index, label):
 
 def test_reply_echoes_people_then_places_never_dates(index):
     cases = [
-        ([("지수", "PS"), ("부산", "LC")], "지수님 이야기군요. "),
+        ([("지수", "PS"), ("부산", "LC")], "지수 님 이야기군요. "),
         ([("내일", "DT"), ("부산", "LC")], "부산 이야기군요. "),
         ([("KLUE", "OG")], "KLUE 이야기군요. "),
         ([("내일", "DT"), ("3개", "QT")], ""),

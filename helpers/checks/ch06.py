@@ -120,7 +120,7 @@ def _explain_conv(err: Exception, call: str, kernel_shape: tuple[int, ...]) -> s
 @exercise("06")
 def check_conv2d_valid(conv2d_valid: Any) -> Feedback:
     """Ex. 6.3: ``conv2d_valid(image, kernel)`` for any (kh, kw) kernel, stride 1, no padding."""
-    name = "conv2d_valid"
+    name = "my_conv2d_valid"
     rng = np.random.default_rng(6)
     cases = [
         (rng.integers(-3, 4, (5, 5)).astype(float), rng.integers(-2, 3, (3, 3)).astype(float)),

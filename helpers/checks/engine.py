@@ -126,7 +126,9 @@ def exercise(chapter: str, answer: str | None = None) -> Callable[[Callable], Ca
 
 
 def not_attempted(name: str) -> Feedback:
-    return Feedback(False, f"Fill in `{name}` above, run that cell, then run this one.", False)
+    return Feedback(
+        False, f"Fill in `{name}` where the cell says so, then run the cell again.", False
+    )
 
 
 def is_placeholder(answer: Any) -> bool:
