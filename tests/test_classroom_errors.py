@@ -32,10 +32,8 @@ def setup(tmp_path, monkeypatch):
     return tmp_path, roster, data
 
 
-def _start(capsys, tmp_path, roster, data, *extra, folder=None) -> tuple[int, str]:
-    with socket.socket() as sock:  # a port that is free now (the check binds, never listens)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+def _start(capsys, tmp_path, roster, data, *extra, folder=None, port=None) -> tuple[int, str]:
+    port = port or free_port()  # by default a port that is free now (the check only binds)
     argv = [
         "start",
         "--roster",
@@ -116,20 +114,7 @@ def test_a_port_in_use_is_refused(setup, capsys):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        code = cli.main(
-            [
-                "start",
-                "--roster",
-                str(roster),
-                "--dir",
-                str(tmp_path / "class"),
-                "--data",
-                str(data),
-                "--port",
-                str(port),
-            ]
-        )
-    err = " ".join(capsys.readouterr().err.split())
+        code, err = _start(capsys, tmp_path, roster, data, port=port)
     assert code == 2 and f"Port {port} on 127.0.0.1 is not free" in err and "--port" in err
     assert not (tmp_path / "class").exists()
 

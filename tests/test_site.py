@@ -41,6 +41,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `website` is a top-level folder, not an installed package
     sys.path.insert(0, str(ROOT))
 
+# One lookup of Debian's Chromium and one set of flags, shared with the widget smoke test.
+from test_browser_widgets import CHROMIUM_FLAGS as SMOKE_FLAGS  # noqa: E402
+from test_browser_widgets import _chromium  # noqa: E402
+
 from website import build as site_build  # noqa: E402
 from website import check  # noqa: E402
 
@@ -52,15 +56,10 @@ def _chapter(number: str) -> Path:
 
 
 TIMEOUT_MS = 30_000
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-features=Translate,OptimizationHints",
+# The browser smoke test's flags (less --headless, which Playwright adds), and no translation
+# or hint services that would try to reach the network.
+CHROMIUM_FLAGS = [f for f in SMOKE_FLAGS if f != "--headless"] + [
+    "--disable-features=Translate,OptimizationHints"
 ]
 
 # Run in place of `python -m website.build` where `unshare -n` is not allowed: every socket
@@ -386,8 +385,6 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def browser_page(site, tmp_path_factory):
     """Chromium on the site, served from 127.0.0.1; every other request is blocked and kept."""
-    from test_browser_widgets import _chromium  # the one lookup of Debian's Chromium
-
     chromium = _chromium()
     try:
         from playwright.sync_api import sync_playwright
