@@ -1,0 +1,143 @@
+"""How sure is a test accuracy? Two tools for honest comparisons of classifiers.
+
+- :func:`wilson_interval`: a confidence interval for one accuracy (the Wilson score
+  interval, which behaves well near 0 and 1, unlike "accuracy ± 1.96 standard errors").
+- :func:`mcnemar_exact`: McNemar's exact test for two classifiers scored on the *same*
+  test examples. Only the examples where exactly one of them is right carry information;
+  if both were equally good, each of those would go either way with probability 1/2.
+- :func:`compare`: both at once, for two vectors of predictions, with a one-line summary.
+
+The binomial arithmetic comes from SciPy (``scipy.stats.binomtest``), which scikit-learn
+already installs; the tests check every number against statsmodels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as _scipy_stats
+
+__all__ = ["Comparison", "McNemarResult", "compare", "mcnemar_exact", "wilson_interval"]
+
+
+def _check_count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(
+            f"{name} must be a whole number of test examples, 0 or more; got {value!r}. "
+            "Pass counts (e.g. the number of correct predictions), not accuracies."
+        )
+    return int(value)
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval for a proportion ``successes / n``.
+
+    >>> low, high = wilson_interval(8_800, 10_000)  # 88% on 10,000 test images
+    >>> round(low, 4), round(high, 4)
+    (0.8735, 0.8862)
+    """
+    successes, n = _check_count("successes", successes), _check_count("n", n)
+    if n == 0 or successes > n:
+        raise ValueError(
+            f"wilson_interval needs 0 <= successes <= n and n > 0; got successes={successes}, "
+            f"n={n}. n is the number of test examples, successes how many were right."
+        )
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie between 0 and 1 (e.g. 0.95); got {confidence!r}.")
+    interval = _scipy_stats.binomtest(successes, n).proportion_ci(
+        confidence_level=confidence, method="wilson"
+    )
+    return float(interval.low), float(interval.high)
+
+
+@dataclass(frozen=True)
+class McNemarResult:
+    """The discordant counts of two classifiers and the exact two-sided p-value."""
+
+    only_a: int  # examples only the first classifier got right
+    only_b: int  # examples only the second classifier got right
+    p_value: float
+
+
+def _as_correct(name: str, correct: object) -> np.ndarray:
+    array = np.asarray(correct)
+    if array.ndim != 1 or array.dtype != bool:
+        raise ValueError(
+            f"{name} must be a 1-D array of True/False, one per test example (True where the "
+            f"prediction is right); got dtype {array.dtype} and shape {array.shape}. "
+            "Build it with `predictions == labels`."
+        )
+    return array
+
+
+def mcnemar_exact(correct_a: object, correct_b: object) -> McNemarResult:
+    """McNemar's exact test: are two classifiers, scored on the same examples, equally good?
+
+    ``correct_a`` and ``correct_b`` say, per test example, whether each classifier was right.
+    A small p-value (below 0.05, say) means a split of the disagreements as lopsided as this
+    one would be rare if both classifiers were equally accurate.
+    """
+    a, b = _as_correct("correct_a", correct_a), _as_correct("correct_b", correct_b)
+    if a.shape != b.shape:
+        raise ValueError(
+            f"correct_a and correct_b must score the same test examples; got {a.shape[0]} and "
+            f"{b.shape[0]} entries. Predict both models on the same test set."
+        )
+    only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    if only_a + only_b == 0:
+        return McNemarResult(only_a, only_b, 1.0)
+    p_value = _scipy_stats.binomtest(min(only_a, only_b), only_a + only_b, 0.5).pvalue
+    return McNemarResult(only_a, only_b, float(min(1.0, p_value)))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two classifiers on the same test examples: accuracies, intervals and McNemar."""
+
+    names: tuple[str, str]
+    accuracy: tuple[float, float]
+    interval: tuple[tuple[float, float], tuple[float, float]]
+    mcnemar: McNemarResult
+    n: int
+
+    @property
+    def difference(self) -> float:
+        """Accuracy of the first minus accuracy of the second."""
+        return self.accuracy[0] - self.accuracy[1]
+
+    def summary(self) -> str:
+        """One line a notebook can print."""
+        (name_a, name_b), (acc_a, acc_b) = self.names, self.accuracy
+        (lo_a, hi_a), (lo_b, hi_b) = self.interval
+        m = self.mcnemar
+        return (
+            f"{name_a} {acc_a:.4f} (95% interval {lo_a:.4f} to {hi_a:.4f}), {name_b} {acc_b:.4f} "
+            f"({lo_b:.4f} to {hi_b:.4f}) on {self.n:,} examples; they disagree on "
+            f"{m.only_a + m.only_b:,}: only {name_a} right on {m.only_a:,}, only {name_b} right on "
+            f"{m.only_b:,}; McNemar's exact p = {m.p_value:.2g}"
+        )
+
+
+def compare(
+    labels: object, pred_a: object, pred_b: object, names: tuple[str, str] = ("A", "B")
+) -> Comparison:
+    """Compare two vectors of predicted labels against the true ``labels``."""
+    y, pa, pb = (np.asarray(v).ravel() for v in (labels, pred_a, pred_b))
+    if not y.shape == pa.shape == pb.shape:
+        raise ValueError(
+            f"labels, pred_a and pred_b must have one entry per test example; got {y.shape[0]}, "
+            f"{pa.shape[0]} and {pb.shape[0]}. For probabilities, take argmax (or > 0.5) first."
+        )
+    if y.size == 0:
+        raise ValueError("compare needs at least one test example; got none.")
+    correct_a, correct_b = pa == y, pb == y
+    n = int(y.size)
+    hits = (int(correct_a.sum()), int(correct_b.sum()))
+    return Comparison(
+        names=(str(names[0]), str(names[1])),
+        accuracy=(hits[0] / n, hits[1] / n),
+        interval=(wilson_interval(hits[0], n), wilson_interval(hits[1], n)),
+        mcnemar=mcnemar_exact(correct_a, correct_b),
+        n=n,
+    )
