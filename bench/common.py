@@ -23,18 +23,26 @@ def chapter_notebooks(only: list[str] | None = None) -> list[Path]:
     return [p for p in paths if not only or p.name[:2] in only]
 
 
+NOISE_TOLERANCE = 0.10
+"""A run may exceed its time or memory budget by this share before ``--check`` fails it.
+
+The same notebook on the same machine varies by a few percent from run to run (more with
+other work on the machine), and peak memory differs by up to about 15% between machines."""
+
+
 def budget_for(key: str) -> tuple[int, int]:
     """Seconds and MB of peak kernel memory for notebook ``key`` (see bench/README.md).
 
-    Chapters 01-02 are small (60 s, 1 GB); 05 and later train the larger models
-    (180 s, 1.5 GB); the rest get 120 s and 1.5 GB.
+    Every chapter gets 120 s and 1,200 MB (COURSE_GUIDE.md), except the small chapters 01-02
+    (60 s, 1,024 MB) and chapter 06, which trains three networks on 55,000 images (180 s).
+    ``--check`` allows ``NOISE_TOLERANCE`` on top.
     """
     number = int(key)
     if 1 <= number <= 2:
         return 60, 1024
-    if number >= 5:
-        return 180, 1536
-    return 120, 1536
+    if number == 6:
+        return 180, 1200
+    return 120, 1200
 
 
 BUDGETS = {path.name[:2]: budget_for(path.name[:2]) for path in chapter_notebooks()}

@@ -300,12 +300,15 @@ def show_maps(
     signed: bool = False,
     size: float = 1.2,
     title: str | None = None,
+    colorbar: bool = False,
 ) -> plt.Figure:
     """A grid of 2-D arrays (filters, feature maps), one panel each, shape ``(n, h, w)``.
 
     ``signed=True`` draws each panel in red (positive) and blue (negative) around
     a white zero, which is how to read a filter's weights; otherwise each panel is
-    gray from its own minimum (white) to its maximum (black).
+    gray from its own minimum (white) to its maximum (black). ``colorbar=True`` puts
+    every panel on one shared scale instead and draws that scale beside the grid, so
+    panels can be compared with each other.
     """
     maps = np.asarray(maps, dtype=float)
     if maps.ndim != 3 or len(maps) == 0:
@@ -322,20 +325,26 @@ def show_maps(
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * bool(title)), squeeze=False
     )
+    image = None
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
             continue
+        panel = maps if colorbar else maps[i]  # the values that set this panel's scale
         if signed:
-            limit = max(float(np.abs(maps[i]).max()), 1e-12)
-            ax.imshow(maps[i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            limit = max(float(np.abs(panel).max()), 1e-12)
+            image = ax.imshow(maps[i], cmap="RdBu_r", vmin=-limit, vmax=limit)
         else:
-            ax.imshow(maps[i], cmap="gray_r")
+            image = ax.imshow(maps[i], cmap="gray_r", vmin=panel.min(), vmax=panel.max())
         if titles is not None:
             ax.set_title(str(titles[i]), fontsize=8)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    if colorbar:
+        fig.tight_layout(rect=(0, 0, 0.9, 1))
+        fig.colorbar(image, cax=fig.add_axes((0.92, 0.15, 0.015, 0.7)))
+    else:
+        fig.tight_layout()
     return fig
 
 

@@ -196,3 +196,17 @@ def test_python_path_beats_the_editable_install_of_helpers(tmp_path):
         check=True,
     ).stdout.strip()
     assert Path(found) == old / "helpers" / "__init__.py"
+
+
+def test_budget_status_allows_the_stated_noise_tolerance():
+    from bench.common import NOISE_TOLERANCE, budget_for
+    from bench.run import budget_status
+
+    assert budget_for("05") == (120, 1200) and budget_for("06") == (180, 1200)
+    assert budget_for("01") == (60, 1024)
+    budget = (120, 1200)
+    assert budget_status({"seconds": 100.0, "peak_mb": 900.0}, budget) == "ok"
+    near = budget_status({"seconds": 120 * (1 + NOISE_TOLERANCE) - 1, "peak_mb": 900.0}, budget)
+    assert near.startswith("ok (time over budget by less than the 10%")
+    assert budget_status({"seconds": 140.0, "peak_mb": 1400.0}, budget) == "over time, over memory"
+    assert budget_status({"seconds": 10.0, "peak_mb": None, "error": "boom"}, budget) == "FAILED"

@@ -113,6 +113,19 @@ def test_show_maps_draws_a_grid_and_rejects_wrong_shapes():
         plotting.show_maps(maps, titles=["a", "b"])
 
 
+def test_show_maps_colorbar_puts_every_panel_on_one_scale():
+    maps = np.stack([np.full((3, 3), 1.0), np.full((3, 3), -4.0), np.eye(3)])
+    fig = plotting.show_maps(maps, signed=True, colorbar=True)
+    panels, bar = fig.axes[:3], fig.axes[-1]
+    assert len(fig.axes) == 4  # three panels and the colour bar
+    assert all(ax.images[0].get_clim() == pytest.approx((-4, 4)) for ax in panels)
+    assert bar.get_ylim() == pytest.approx((-4, 4))
+    plt.close(fig)
+    fig = plotting.show_maps(maps, colorbar=True)
+    assert all(ax.images[0].get_clim() == pytest.approx((-4, 1)) for ax in fig.axes[:3])
+    plt.close(fig)
+
+
 def test_plot_lines():
     fig = plotting.plot_lines(
         [0, 1, 2],
