@@ -210,3 +210,43 @@ def test_budget_status_allows_the_stated_noise_tolerance():
     assert near.startswith("ok (time over budget by less than the 10%")
     assert budget_status({"seconds": 140.0, "peak_mb": 1400.0}, budget) == "over time, over memory"
     assert budget_status({"seconds": 10.0, "peak_mb": None, "error": "boom"}, budget) == "FAILED"
+
+
+def test_publish_writes_cpu_seconds_to_the_json_and_the_readme(tmp_path, monkeypatch):
+    import json
+
+    from bench import run
+
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "README.md").write_text(
+        "# T\n\n<!-- timings:start -->\nold\n<!-- timings:end -->\n", encoding="utf-8"
+    )
+    monkeypatch.setattr(run, "ROOT", tmp_path)
+    monkeypatch.setattr(run, "PUBLISHED", tmp_path / "bench" / "published.json")
+    rows = [
+        {
+            "name": "05_x",
+            "kind": "notebook",
+            "seconds": 70.26,
+            "cpu_seconds": 101.04,
+            "peak_mb": 1010.4,
+            "metrics": {},
+        },
+        {
+            "name": "06_y",
+            "kind": "notebook",
+            "seconds": 90.0,
+            "cpu_seconds": None,
+            "peak_mb": 990.0,
+            "metrics": {},
+        },
+    ]
+    machine = {"cores": 2, "cpu": "AMD EPYC", "memory_gb": 23.5, "gpus": 0}
+    run.publish(rows, machine, "2026-11-30T06-00-00Z")
+    data = json.loads((tmp_path / "bench" / "published.json").read_text(encoding="utf-8"))
+    assert data["notebooks"]["05_x"] == {"seconds": 70.3, "cpu_seconds": 101.0, "peak_mb": 1010}
+    readme = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "| notebook | time | CPU time | peak memory |" in readme and "old" not in readme
+    assert (
+        "| 05_x | 70 s | 101 s | 1,010 MB |" in readme and "| 06_y | 90 s | - | 990 MB |" in readme
+    )
