@@ -299,7 +299,11 @@ def test_the_checker_finds_remote_loads_and_broken_links(tmp_path):
         ),
         ({"jupyter": {"source_hidden": True}}, "hide-input"),
         ({"jupyter": {"outputs_hidden": True}}, "hide-output"),
-        ({"tags": ["ci-check"]}, "hide-cell"),
+        ({"tags": ["check"], "jupyter": {"source_hidden": True}}, "hide-input"),
+        (
+            {"tags": ["check"], "jupyter": {"source_hidden": True, "outputs_hidden": True}},
+            "hide-cell",
+        ),
         ({"tags": ["remove-input"], "jupyter": {"source_hidden": True}}, None),
         ({}, None),
     ],

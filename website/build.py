@@ -50,12 +50,10 @@ WIDGET_NOTE = (
     "</strong> A web page cannot run Python, so it is not shown. Run this notebook in "
     "JupyterLab (<code>python3 course.py lab</code>) to move its sliders and try it out.</div>"
 )
-# Tags that mark a cell as a check for CI only (COURSE_GUIDE: "a plain first-line comment and
-# a cell tag"); such cells are collapsed like solutions. Cells whose code is nothing but
-# asserts and helpers.record(...) calls are collapsed too, tagged or not.
-CHECK_TAGS = frozenset(
-    {"ci", "ci-check", "ci-only", "check", "checks", "claim", "claims", "claim-check"}
-)
+# The tag of the notebooks' check cells (tests/README.md: a "# check: ..." first line and this
+# tag): their code is folded and their printed verdicts shown, as in JupyterLab. An untagged
+# cell whose code is nothing but asserts and helpers.record(...) calls is folded whole.
+CHECK_TAGS = frozenset({"check"})
 HIDE_TAGS = frozenset(
     {"hide-cell", "hide-input", "hide-output", "remove-cell", "remove-input", "remove-output"}
 )
@@ -234,8 +232,9 @@ def home_page(chapters: list[Chapter], bench: dict, intro: str) -> str:
             "",
             "The pages are built from the notebooks exactly as they were committed, without "
             "running them, and everything they need (maths, fonts, scripts) comes with the site, "
-            "so they also work with no network. Solutions, and cells that only check the "
-            "chapter's claims for the course's tests, are folded away: click to open them. "
+            "so they also work with no network. Solutions are folded away, and so is the code of "
+            "the cells that check the chapter's claims for the course's tests (their verdicts "
+            "stay visible): click to open them. "
             "Widgets need a running Python, so a note says where they would be.",
             "",
         ]
@@ -280,12 +279,9 @@ def hide_tag(cell: dict) -> str | None:
     outputs_hidden = bool(jupyter.get("outputs_hidden"))
     if cell.get("cell_type") != "code":
         return "hide-cell" if source_hidden else None
-    if (
-        (source_hidden and outputs_hidden)
-        or "solution" in tags
-        or tags & CHECK_TAGS
-        or is_check_only(_source(cell))
-    ):
+    if tags & CHECK_TAGS and not outputs_hidden:
+        return "hide-input"  # as in JupyterLab: the code folded, the printed verdicts shown
+    if (source_hidden and outputs_hidden) or "solution" in tags or is_check_only(_source(cell)):
         return "hide-cell"
     if source_hidden:
         return "hide-input"
