@@ -7,16 +7,19 @@
   if both were equally good, each of those would go either way with probability 1/2.
 - :func:`compare`: both at once, for two vectors of predictions, with a one-line summary.
 
-The binomial arithmetic comes from SciPy (``scipy.stats.binomtest``), which scikit-learn
-already installs; the tests check every number against statsmodels.
+Both need only the binomial distribution and the normal quantile, which the standard
+library gives exactly (``math.comb``, ``statistics.NormalDist``), so importing this module
+costs a kernel no memory for SciPy's statistics package. The tests check every number
+against statsmodels, an independent implementation.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
-from scipy import stats as _scipy_stats
 
 __all__ = ["Comparison", "McNemarResult", "compare", "mcnemar_exact", "wilson_interval"]
 
@@ -45,10 +48,11 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
         )
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie between 0 and 1 (e.g. 0.95); got {confidence!r}.")
-    interval = _scipy_stats.binomtest(successes, n).proportion_ci(
-        confidence_level=confidence, method="wilson"
-    )
-    return float(interval.low), float(interval.high)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)  # 1.96 for 95%
+    share = successes / n
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,11 @@ def mcnemar_exact(correct_a: object, correct_b: object) -> McNemarResult:
     only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
     if only_a + only_b == 0:
         return McNemarResult(only_a, only_b, 1.0)
-    p_value = _scipy_stats.binomtest(min(only_a, only_b), only_a + only_b, 0.5).pvalue
-    return McNemarResult(only_a, only_b, float(min(1.0, p_value)))
+    # Two-sided: twice the chance of a split at least this uneven, each of the n
+    # disagreements a fair coin toss. Whole numbers until the one division, so it is exact.
+    n, fewer = only_a + only_b, min(only_a, only_b)
+    tail = sum(math.comb(n, k) for k in range(fewer + 1))
+    return McNemarResult(only_a, only_b, min(1.0, 2 * tail / 2**n))
 
 
 @dataclass(frozen=True)

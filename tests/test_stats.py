@@ -93,3 +93,16 @@ def test_compare_counts_and_summary():
 def test_bad_input_says_what_to_do(call, words):
     with pytest.raises(ValueError, match=words):
         call()
+
+
+def test_mcnemar_extreme_splits_and_no_scipy_import():
+    import subprocess
+    import sys
+
+    lopsided = stats.mcnemar_exact(*_correct_vectors(0, 5_000, 100, 0))
+    assert lopsided.p_value == 0.0  # below the smallest float, not an error
+    even = stats.mcnemar_exact(*_correct_vectors(0, 4_000, 4_000, 0))
+    assert even.p_value == pytest.approx(1.0)
+    code = "import sys, helpers.stats; print('scipy.stats' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # a kernel pays no memory for SciPy's statistics
