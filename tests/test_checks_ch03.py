@@ -81,3 +81,45 @@ def test_loss_choice_reads_keras_objects_classes_and_functions_as_ex_4_3_does():
     logits = checks.check_loss_choice(keras.losses.CategoricalCrossentropy(from_logits=True))
     assert not logits.ok and "from_logits" in logits.message and "softmax" in logits.message
     assert "not one of the choices" in checks.check_loss_choice(keras.losses.Hinge()).message
+
+
+def _exercise_arrays():
+    """Exercise 3.5's two models as boolean arrays: 880 both right, 20 only A, 10 only B."""
+    correct_a, correct_b = np.zeros(1000, dtype=bool), np.zeros(1000, dtype=bool)
+    correct_a[:900] = True
+    correct_b[:880] = True
+    correct_b[900:910] = True
+    return correct_a, correct_b
+
+
+def test_mcnemar_p_solution_passes_and_says_what_it_means():
+    from helpers import stats
+
+    feedback = checks.check_mcnemar_p(stats.mcnemar_exact(*_exercise_arrays()).p_value)
+    assert feedback.ok and "cannot tell A and B apart" in feedback.message
+    assert checks.check_mcnemar_p(0.0987).ok  # rounded to 3 significant digits is fine
+    assert not checks.check_mcnemar_p(None).attempted
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        (0.0494, "two-sided"),
+        (0.028, "exactly 10 of 30"),
+        (10 / 30, "share of the disagreements"),
+        (2 / 3, "share of the disagreements"),
+        (1e-9, "only the 30 images"),
+        (1.5, "between 0 and 1"),
+        (0.5, "not right yet"),
+    ],
+)
+def test_mcnemar_p_named_mistakes(answer, expected):
+    feedback = checks.check_mcnemar_p(answer)
+    assert not feedback.ok and expected in feedback.message, feedback.message
+
+
+def test_mcnemar_p_whole_result_is_refused_with_the_fix():
+    from helpers import stats
+
+    feedback = checks.check_mcnemar_p(stats.mcnemar_exact(*_exercise_arrays()))
+    assert not feedback.ok and ".p_value" in feedback.message

@@ -30,7 +30,13 @@ from helpers.checks.ch02 import (
     check_sigmoid_derivative,
     check_weight_gradient_shape,
 )
-from helpers.checks.ch03 import check_dense_params, check_loss_choice, check_predict_digits
+from helpers.checks.ch03 import (
+    EX_MCNEMAR,
+    check_dense_params,
+    check_loss_choice,
+    check_mcnemar_p,
+    check_predict_digits,
+)
 from helpers.checks.ch04 import check_binary_output, check_multi_hot, check_multi_hot_memory
 from helpers.checks.ch05 import (
     check_callbacks,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import stats as _scipy_stats
 
 from helpers.checks.engine import (
     Feedback,
@@ -15,8 +16,15 @@ from helpers.checks.engine import (
     match_choice,
     read_loss,
 )
+from helpers.stats import McNemarResult
 
-__all__ = ["check_dense_params", "check_predict_digits", "check_loss_choice"]
+__all__ = [
+    "EX_MCNEMAR",
+    "check_dense_params",
+    "check_loss_choice",
+    "check_mcnemar_p",
+    "check_predict_digits",
+]
 
 
 @exercise("03")
@@ -112,3 +120,58 @@ def check_loss_choice(answer: Any) -> Feedback:
             "which already gives probabilities: leave from_logits=False.",
         )
     return check_choice(answer, "categorical_crossentropy", "answer_loss", _LOSS_EXPLANATIONS)
+
+
+# Ex. 3.5: two models on the same 1,000 test images; they disagree on 30.
+EX_MCNEMAR = {"n": 1_000, "only_a": 20, "only_b": 10}
+
+
+@exercise("03", answer="answer_p_value")
+def check_mcnemar_p(answer: Any) -> Feedback:
+    """Ex. 3.5: McNemar's exact two-sided p-value for a 20-to-10 split of 30 disagreements."""
+    only_a, only_b = EX_MCNEMAR["only_a"], EX_MCNEMAR["only_b"]
+    disagreements = only_a + only_b
+    if isinstance(answer, McNemarResult):
+        return Feedback(
+            False,
+            "`answer_p_value` holds the whole result of mcnemar_exact; store only its p-value: "
+            "`stats.mcnemar_exact(correct_a, correct_b).p_value`.",
+        )
+    expected = _scipy_stats.binomtest(only_b, disagreements, 0.5).pvalue
+    one_sided = _scipy_stats.binomtest(only_b, disagreements, 0.5, alternative="less").pvalue
+    exactly = _scipy_stats.binom.pmf(only_b, disagreements, 0.5)
+    feedback = check_value(
+        answer,
+        float(expected),
+        "answer_p_value",
+        atol=1e-4,
+        rtol=1e-3,
+        hints={
+            "a p-value is a probability, between 0 and 1.": lambda v: bool(
+                np.any((v < 0) | (v > 1))
+            ),
+            "that is the one-sided probability (B winning 10 or fewer). McNemar's test is "
+            "two-sided: a split as lopsided in either direction counts, so double it "
+            "(binomtest's default does).": lambda v: bool(np.allclose(v, one_sided, rtol=5e-3)),
+            f"that is the probability of exactly {only_b} of {disagreements}; the p-value adds "
+            "up every split at least as lopsided, in both directions.": lambda v: bool(
+                np.allclose(v, exactly, rtol=5e-3)
+            ),
+            "that is the share of the disagreements one model won, not a p-value. Count the "
+            f"disagreements as {disagreements} fair coin tosses and ask how often they split "
+            f"{only_a}-{only_b} or more lopsidedly.": lambda v: bool(
+                np.any(np.isclose(v, [only_b / disagreements, only_a / disagreements]))
+            ),
+            f"only the {disagreements} images where exactly one model is right count; the "
+            f"{EX_MCNEMAR['n'] - disagreements:,} on which they agree say nothing about which "
+            "is better.": lambda v: bool(np.all(v < 1e-3)),
+        },
+    )
+    if feedback.ok:
+        return Feedback(
+            True,
+            f"{feedback.message} A {only_a}-{only_b} split or a more lopsided one happens about "
+            "1 time in 10 with two equally good models, so this test set cannot tell A and B "
+            "apart, although A scored a point higher.",
+        )
+    return feedback
