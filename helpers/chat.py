@@ -35,7 +35,8 @@ __all__ = [
 ]
 
 LABEL_NAMES = CHATBOT_LABELS  # ChatbotData's labels 0, 1, 2: 일상다반사, 이별, 사랑
-NOT_UNDERSTOOD = "무슨 말씀인지 잘 모르겠어요. 한 문장으로 말해 주세요."
+# The reply to an empty (or all-space) message: nothing was said, so ask for something.
+EMPTY_INPUT_REPLY = "아직 아무것도 입력하지 않으셨어요. 하고 싶은 말을 적어 주세요."
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ class ChatEngine:
             raise TypeError(f"reply() needs a sentence (str), got {type(sentence).__name__}.")
         sentence = " ".join(sentence.split())
         if not sentence:
-            return Reply(NOT_UNDERSTOOD, -1, "-", 0.0)
+            return Reply(EMPTY_INPUT_REPLY, -1, "-", 0.0)
         probs = np.asarray(self.classify([sentence]), dtype=float).reshape(-1)
         if probs.shape != (len(self.label_names),):
             raise ValueError(

@@ -11,6 +11,8 @@
   as needed, so a recurrent layer runs fewer steps;
 - :func:`bio_spans`, :func:`entities`, :func:`entity_scores`: entity-level
   precision, recall and F1, counted the way ``seqeval``/conlleval count them;
+- :func:`entity_confidences`, :func:`confident_entities`: a tagger's entities with
+  how sure it is of each, and only the sure ones;
 - :func:`highlight_entities`: a tagged sentence as HTML, entities coloured.
 """
 
@@ -41,6 +43,7 @@ __all__ = [
     "length_batches",
     "bio_spans",
     "entities",
+    "entity_confidences",
     "confident_entities",
     "entity_scores",
     "highlight_entities",
@@ -302,6 +305,34 @@ def entities(chars: Sequence[str], tags: Sequence[str]) -> list[tuple[str, str]]
     return out
 
 
+def entity_confidences(
+    chars: Sequence[str], probabilities: np.ndarray
+) -> list[tuple[str, str, float]]:
+    """Every entity a tagger predicts, with how sure it is: ``[(text, type, confidence), ...]``.
+
+    ``probabilities`` is the tagger's output for one sentence, shape
+    ``(>= len(chars), len(TAGS))``. Tags are the most probable ones; an entity's
+    confidence is the mean, over its characters, of that top probability. Texts
+    are stripped of surrounding spaces; entities of spaces only are left out.
+    """
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim != 2 or len(probabilities) < len(chars):
+        raise ValueError(
+            f"probabilities of shape {probabilities.shape} for {len(chars)} characters: "
+            "give one row of tag probabilities per character (the tagger's output for one "
+            "sentence, shape (length, len(TAGS)))."
+        )
+    probabilities = probabilities[: len(chars)]
+    tags = decode_tags(probabilities.argmax(axis=-1), len(chars))
+    top = probabilities.max(axis=-1)
+    found = []
+    for kind, start, end in sorted(bio_spans(tags), key=lambda span: span[1]):
+        text = "".join(chars[start:end]).strip()
+        if text:
+            found.append((text, kind, float(top[start:end].mean())))
+    return found
+
+
 def confident_entities(
     chars: Sequence[str],
     probabilities: np.ndarray,
@@ -310,27 +341,16 @@ def confident_entities(
 ) -> list[tuple[str, str]]:
     """The entities a tagger is sure of: ``[(text, type), ...]`` in order.
 
-    ``probabilities`` is the tagger's output for one sentence, shape
-    ``(>= len(chars), len(TAGS))``. Tags are the most probable ones; an entity is
-    kept when the mean, over its characters, of that top probability is at least
-    ``min_confidence``, and its text (spaces stripped) has ``min_length``
-    characters or more. Use it on text unlike the tagger's training data, where
-    low-confidence guesses are mostly wrong.
+    Those of :func:`entity_confidences` whose confidence is at least
+    ``min_confidence`` and whose text has ``min_length`` characters or more.
+    Use it on text unlike the tagger's training data, where low-confidence
+    guesses are mostly wrong.
     """
-    probabilities = np.asarray(probabilities)[: len(chars)]
-    if len(probabilities) < len(chars):
-        raise ValueError(
-            f"{len(probabilities)} rows of probabilities for {len(chars)} "
-            "characters: one row per character."
-        )
-    tags = decode_tags(probabilities.argmax(axis=-1), len(chars))
-    top = probabilities.max(axis=-1)
-    kept = []
-    for kind, start, end in sorted(bio_spans(tags), key=lambda span: span[1]):
-        text = "".join(chars[start:end]).strip()
-        if len(text) >= min_length and float(top[start:end].mean()) >= min_confidence:
-            kept.append((text, kind))
-    return kept
+    return [
+        (text, kind)
+        for text, kind, confidence in entity_confidences(chars, probabilities)
+        if len(text) >= min_length and confidence >= min_confidence
+    ]
 
 
 def entity_scores(

@@ -96,8 +96,11 @@ def test_reply_echoes_people_then_places_never_dates(index):
 
 def test_empty_or_odd_input(index):
     engine = chat.ChatEngine(fixed_classifier(0), no_entities, index)
-    reply = engine.reply("   ")
-    assert reply.text == chat.NOT_UNDERSTOOD and reply.label == -1
+    for empty in ("", "   ", "\t\n"):
+        reply = engine.reply(empty)
+        assert reply.text == chat.EMPTY_INPUT_REPLY and reply.label == -1
+    # nothing was typed: the reply asks for a message, it does not claim to have misread one
+    assert "모르겠" not in chat.EMPTY_INPUT_REPLY and "적어 주세요" in chat.EMPTY_INPUT_REPLY
     with pytest.raises(TypeError, match="needs a sentence"):
         engine.reply(None)
     bad = chat.ChatEngine(lambda s: np.ones((1, 2)) / 2, no_entities, index)

@@ -278,8 +278,17 @@ def test_confident_entities_keep_only_sure_and_long_enough():
     assert korean.confident_entities(chars, probs, 0.75) == [("민준", "PS")]
     assert korean.confident_entities(chars, probs, 0.5) == [("민준", "PS"), ("부산", "LC")]
     assert korean.confident_entities(chars, probs, 0.5, min_length=1)[-1] == ("내", "DT")
-    with pytest.raises(ValueError, match="one row per character"):
+    found = korean.entity_confidences(chars, probs)
+    assert [(text, kind) for text, kind, _ in found] == [
+        ("민준", "PS"),
+        ("부산", "LC"),
+        ("내", "DT"),
+    ]
+    assert [round(c, 2) for _, _, c in found] == [0.9, 0.6, 0.99]
+    with pytest.raises(ValueError, match="one row of tag probabilities per character"):
         korean.confident_entities(chars, probs[:3])
+    with pytest.raises(ValueError, match="one row of tag probabilities per character"):
+        korean.entity_confidences(chars, probs[0])
 
 
 def test_highlight_marks_entities_and_escapes_html():
