@@ -39,7 +39,8 @@ def condition_env(seed_offset: int, no_onednn: bool, data: str | None) -> dict[s
     return kernel_env(
         COURSE_SEED_OFFSET=str(seed_offset),
         TF_ENABLE_ONEDNN_OPTS="0" if no_onednn else None,
-        COURSE_DATA_DIR=str(Path(data).resolve()) if data else None,
+        # without --data, the caller's COURSE_DATA_DIR (if any) stays, as for the tests
+        COURSE_DATA_DIR=str(Path(data).resolve()) if data else os.environ.get("COURSE_DATA_DIR"),
     )
 
 

@@ -250,3 +250,14 @@ def test_publish_writes_cpu_seconds_to_the_json_and_the_readme(tmp_path, monkeyp
     assert (
         "| 05_x | 70 s | 101 s | 1,010 MB |" in readme and "| 06_y | 90 s | - | 990 MB |" in readme
     )
+
+
+def test_margins_keeps_the_callers_data_folder_unless_told_otherwise(monkeypatch, tmp_path):
+    from bench.margins import condition_env
+
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    assert condition_env(0, False, None)["COURSE_DATA_DIR"] == str(tmp_path)
+    other = tmp_path / "variant"
+    assert condition_env(1, True, str(other))["COURSE_DATA_DIR"] == str(other.resolve())
+    monkeypatch.delenv("COURSE_DATA_DIR")
+    assert "COURSE_DATA_DIR" not in condition_env(0, False, None)
