@@ -74,7 +74,7 @@ MUTATIONS = [
         "chapter 5: dropout removed from the dropout model",
         '"256 units + Dropout(0.5)": dict(dropout_rate=0.5)',
         '"256 units + Dropout(0.5)": dict(dropout_rate=0.0)',
-        stop_after="def last_epochs(",
+        stop_after="def smoothed(",
     ),
     Mutation(
         "03-solution",

@@ -29,8 +29,9 @@ def test_callbacks_solution_and_mistakes(tmp_path):
         ([ckpt()], "no keras.callbacks.EarlyStopping"),
         ([ckpt(best=False), stop()], "save_best_only=True"),
         ([ckpt(), stop(restore=False)], "restore_best_weights=True"),
-        ([ckpt(), stop(monitor="loss")], "watch 'val_loss'"),
+        ([ckpt(), stop(monitor="loss")], "measured on the training images"),
         ([ckpt(monitor="val_accuracy"), stop()], "a validation metric too, and a fair choice"),
+        ([ckpt(monitor="val_ce"), stop()], "'val_ce', a validation number"),
         ([ckpt(), stop(patience=5)], "patience=5"),
         (ckpt(), "should be a list"),
     ]
@@ -91,3 +92,17 @@ def test_callbacks_refuse_mode_max_on_a_loss(tmp_path, which):
     assert not feedback.ok and f"{which} has mode='max'" in feedback.message
     callbacks[0 if which == "ModelCheckpoint" else 1].mode = "min"
     assert checks.check_callbacks(callbacks).ok
+
+
+def test_callbacks_val_accuracy_feedback_gives_the_trade_off(tmp_path):
+    """Not "so the validation set decides" (it already does): loss vs accuracy."""
+    keras = pytest.importorskip("keras")
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(
+            str(tmp_path / "best.keras"), monitor="val_accuracy", save_best_only=True
+        ),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True),
+    ]
+    message = checks.check_callbacks(callbacks).message
+    assert "smoothly" in message and "confident" in message and "report" in message
+    assert "validation set, not the training set" not in message

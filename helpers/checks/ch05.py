@@ -47,11 +47,20 @@ def check_callbacks(callbacks: Any) -> Feedback:
                 "from epoch to epoch and also sees how confident the predictions are, "
                 "while accuracy is what you report in the end.",
             )
+        if cb.monitor != "val_loss" and str(cb.monitor).startswith("val_"):
+            return Feedback(
+                False,
+                f"{label} watches {cb.monitor!r}, a validation number; this exercise asks "
+                "for 'val_loss', the loss the model is trained on, measured on the "
+                "validation images.",
+            )
         if cb.monitor != "val_loss":
             return Feedback(
                 False,
-                f"{label} watches {cb.monitor!r}; watch 'val_loss' so the "
-                "validation set, not the training set, decides.",
+                f"{label} watches {cb.monitor!r}, a number measured on the training "
+                "images: it keeps improving while the model overfits, so it cannot tell "
+                "the best epoch. Watch 'val_loss', measured on the held-out validation "
+                "images.",
             )
         if getattr(cb, "mode", "auto") == "max":
             return Feedback(
