@@ -129,3 +129,33 @@ def test_the_solution_check_sees_what_gives_a_solution_away():
     assert _solution_output_problem(ok) is None and _solution_output_problem(plot) is None
     assert "0.475" in _solution_output_problem(leak)
     assert "is right" in _solution_output_problem(printed)
+
+
+CHECK_TAG = "check"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_check_cells_are_marked_and_folded(path):
+    """A cell that only checks or records a claim is marked for learners and maintainers: the
+    tag ``check``, a first line ``# check: <what, in plain words>``, its code folded in
+    JupyterLab (``jupyter.source_hidden``). Every ``helpers.record`` call sits in one."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] != "code":
+            continue
+        where = f"{path.name}, cell {index}"
+        source = "".join(cell["source"])
+        tags = cell["metadata"].get("tags", [])
+        if "helpers.record(" in source:
+            assert CHECK_TAG in tags, f"{where} records a claim: make it a check cell"
+        if CHECK_TAG not in tags:
+            assert not source.startswith("# check:"), f"{where}: '# check:' without the tag"
+            continue
+        first = source.splitlines()[0] if source else ""
+        assert first.startswith("# check: ") and len(first) > len("# check: ") + 10, (
+            f"{where}: a check cell's first line says what it checks: '# check: ...'"
+        )
+        assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, (
+            f"{where}: fold the check cell's code (metadata.jupyter.source_hidden)"
+        )
+        assert "solution" not in tags, f"{where}: a solution is not a check cell"
