@@ -20,11 +20,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import run
 from bench.common import RESULTS, ROOT, cpu_model, fmt, kernel_env
 from bench.run import run_notebook
 from helpers.plotting import markdown_table
 
 Runner = Callable[[Path, dict[str, str]], dict]
+Baseline = Callable[[str, dict[str, str]], dict]
 
 
 def _git(*args: str, cwd: Path = ROOT) -> str:
@@ -187,8 +189,51 @@ def against_markdown(rows: list[dict], rev: str, short: str, cpu: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def against_main(rev: str, only: list[str] | None, runner: Runner = run_notebook) -> int:
-    """``--against REV``: run, write ``bench/results/against-<stamp>.{md,json}``, print."""
+def published_rows(rows: list[dict], baseline: Baseline, env: dict[str, str]) -> list[dict]:
+    """The current tree's side of an ``--against`` run, plus the recipes run now, as
+    :func:`bench.run.publish` takes them. Raises RuntimeError if anything failed."""
+    failed = [r["chapter"] for r in rows if r["new_error"] or r["new_peak_mb"] is None]
+    if failed:
+        raise RuntimeError(f"the current tree's {', '.join(failed)} did not finish")
+    published = [
+        {
+            "name": r["chapter"],
+            "kind": "notebook",
+            "seconds": r["new_seconds"],
+            "cpu_seconds": r["new_cpu_seconds"],
+            "peak_mb": r["new_peak_mb"],
+            "metrics": {},
+        }
+        for r in rows
+    ]
+    for recipe in sorted(set(run.PAIRS.values())):
+        print(f"running baseline {recipe} ...", flush=True)
+        result = baseline(recipe, env)
+        if result.get("error"):
+            raise RuntimeError(f"the recipe {recipe} failed: {result['error']}")
+        published.append({"name": recipe, "kind": "recipe", **result})
+    return published
+
+
+def against_main(
+    rev: str,
+    only: list[str] | None,
+    runner: Runner = run_notebook,
+    publish: bool = False,
+    baseline: Baseline = run.run_baseline,
+) -> int:
+    """``--against REV``: run, write ``bench/results/against-<stamp>.{md,json}``, print.
+
+    With ``publish``, the current tree's side (and the source recipes, run right after on the
+    same machine) become the README's Timings table, as a plain ``bench --publish`` would.
+    """
+    if publish and only:
+        print(
+            "--against with --publish needs every chapter, for a complete Timings table: "
+            "drop --only, or publish a plain `bench --publish` run instead.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         short = _git("rev-parse", "--short", f"{rev}^{{commit}}")
     except RuntimeError as err:
@@ -197,7 +242,8 @@ def against_main(rev: str, only: list[str] | None, runner: Runner = run_notebook
     if not chapter_notebooks_in(ROOT, only):
         print(f"No notebook matches {only}.", file=sys.stderr)
         return 2
-    rows = against_rows(run_against(rev, only, runner))
+    env = kernel_env()
+    rows = against_rows(run_against(rev, only, runner, env=env))
     cpu = cpu_model()
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
     text = against_markdown(rows, rev, short, cpu)
@@ -211,4 +257,13 @@ def against_main(rev: str, only: list[str] | None, runner: Runner = run_notebook
     print()
     print(text)
     print(f"Wrote bench/results/against-{stamp}.md and .json.")
+    if publish:
+        try:
+            published = published_rows(rows, baseline, env)
+        except RuntimeError as err:
+            print(f"Not published: {err}. Fix it and run again.", file=sys.stderr)
+            return 1
+        how = f"`python3 course.py bench --against {rev}` (the current tree's side of that run)"
+        run.publish(published, run.machine_info(), stamp, how)
+        print("Updated bench/published.json and the README's Timings table (current tree).")
     return 0

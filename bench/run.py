@@ -290,8 +290,11 @@ def _gpu_words(machine: dict) -> str:
     return "GPU use unknown" if gpus is None else ("no GPU" if gpus == 0 else f"{gpus} GPU(s)")
 
 
-def publish(rows: list[dict], machine: dict, stamp: str) -> None:
-    """Write bench/published.json and the README's Timings table from this run."""
+def publish(
+    rows: list[dict], machine: dict, stamp: str, command: str = "`python3 course.py bench`"
+) -> None:
+    """Write bench/published.json and the README's Timings table from this run (``command``:
+    how the README says it was measured)."""
     notebooks = {
         r["name"]: {
             "seconds": round(r["seconds"], 1),
@@ -316,7 +319,7 @@ def publish(rows: list[dict], machine: dict, stamp: str) -> None:
     readme = ROOT / "README.md"
     text = readme.read_text(encoding="utf-8")
     table = [
-        f"Measured {stamp[:10]} by `python3 course.py bench` on {machine['cores']} CPU cores "
+        f"Measured {stamp[:10]} by {command} on {machine['cores']} CPU cores "
         f"({machine['cpu']}), {machine['memory_gb']} GB RAM, {_gpu_words(machine)}, with the "
         "offline data "
         "(MNIST: a 5,000-image training sample). Time is wall time for a fresh kernel to run the "
@@ -407,7 +410,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--publish",
         action="store_true",
-        help="write bench/published.json and the README's Timings table",
+        help="write bench/published.json and the README's Timings table (with --against: "
+        "from the current tree's side)",
     )
     parser.add_argument(
         "--publish-latest",
@@ -432,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.against:
         from bench.against import against_main
 
-        return against_main(args.against, args.only)
+        return against_main(args.against, args.only, publish=args.publish)
 
     env = kernel_env()
     paths = chapter_notebooks(args.only)

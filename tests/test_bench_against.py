@@ -261,3 +261,64 @@ def test_margins_keeps_the_callers_data_folder_unless_told_otherwise(monkeypatch
     assert condition_env(1, True, str(other))["COURSE_DATA_DIR"] == str(other.resolve())
     monkeypatch.delenv("COURSE_DATA_DIR")
     assert "COURSE_DATA_DIR" not in condition_env(0, False, None)
+
+
+def _fake_baseline(name: str, env: dict[str, str]) -> dict:
+    return {"seconds": 5.0, "cpu_seconds": 6.0, "peak_mb": 300.0, "metrics": {}, "error": None}
+
+
+def _side_runner(path: Path, env: dict[str, str]) -> dict:
+    """Old (in the temporary worktree) takes 20 s, the current tree 10 s."""
+    old = "course-against-" in str(path)
+    first = Path(env["PYTHONPATH"].split(":")[0])
+    return {
+        "seconds": 20.0 if old else 10.0,
+        "cpu_seconds": 30.0 if old else 15.0,
+        "peak_mb": 800.0 if old else 700.0,
+        "metrics": {},
+        "error": None,
+        "helpers_file": str(first / "helpers" / "__init__.py"),
+    }
+
+
+def test_against_publish_takes_the_current_side_and_the_recipes(tmp_path, monkeypatch):
+    monkeypatch.setattr(against, "RESULTS", tmp_path)
+    published = {}
+    monkeypatch.setattr(
+        run, "publish", lambda rows, machine, stamp, how: published.update(rows=rows, how=how)
+    )
+    assert (
+        against.against_main(
+            "HEAD", None, runner=_side_runner, publish=True, baseline=_fake_baseline
+        )
+        == 0
+    )
+    notebooks = [r for r in published["rows"] if r["kind"] == "notebook"]
+    recipes = [r["name"] for r in published["rows"] if r["kind"] == "recipe"]
+    assert notebooks and {(r["seconds"], r["cpu_seconds"], r["peak_mb"]) for r in notebooks} == {
+        (10.0, 15.0, 700.0)  # the fake runner's current-tree answer, not the old one's
+    }
+    assert sorted(recipes) == sorted(set(run.PAIRS.values()))
+    assert "--against HEAD" in published["how"]
+
+
+def test_against_publish_refuses_a_partial_or_failed_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(against, "RESULTS", tmp_path)
+    monkeypatch.setattr(run, "publish", lambda *a: pytest.fail("must not publish"))
+    assert against.against_main("HEAD", ["00"], runner=FakeRunner(), publish=True) == 2
+    assert "needs every chapter" in capsys.readouterr().err
+    rows = [{"chapter": "00_a", "new_error": "boom", "new_peak_mb": None}]
+    with pytest.raises(RuntimeError, match="00_a did not finish"):
+        against.published_rows(rows, _fake_baseline, {})
+    rows = [
+        {
+            "chapter": "00_a",
+            "new_error": None,
+            "new_peak_mb": 700.0,
+            "new_seconds": 1.0,
+            "new_cpu_seconds": 1.0,
+        }
+    ]
+    failing = lambda name, env: {**_fake_baseline(name, env), "error": "no data"}  # noqa: E731
+    with pytest.raises(RuntimeError, match="recipe .* failed: no data"):
+        against.published_rows(rows, failing, {})

@@ -87,6 +87,34 @@ def test_imdb_maxlen_too_small_raises_like_keras(tiny_dir, monkeypatch):
         k_imdb.load_data(maxlen=1)
 
 
+def test_imdb_is_read_in_a_child_process(tiny_dir, monkeypatch):
+    # The kernel must not do the unpickling itself: make that fail here, and the child
+    # (a fresh Python that imports its own copy of the module) still does it.
+    from helpers.data import imdb
+
+    expected = datasets.load_imdb(num_words=8)
+
+    def not_here(*args):
+        raise AssertionError("the reviews were unpickled in the calling process")
+
+    monkeypatch.setattr(imdb, "_compact_or_raise", not_here)
+    _assert_same(datasets.load_imdb(num_words=8), expected)
+
+
+def test_imdb_without_a_child_process_gives_the_same(tiny_dir, monkeypatch):
+    from helpers.data import imdb
+
+    expected = datasets.load_imdb(num_words=9, oov_char=None)
+
+    def no_processes(*args, **kwargs):
+        raise OSError("no child processes here")
+
+    monkeypatch.setattr(imdb.subprocess, "run", no_processes)
+    _assert_same(datasets.load_imdb(num_words=9, oov_char=None), expected)
+    with pytest.raises(ValueError, match="Increase maxlen"):
+        datasets.load_imdb(maxlen=1)
+
+
 def test_word_index_matches_keras(tiny_dir, monkeypatch):
     _keras_reads(monkeypatch, k_imdb, tiny_dir)
     assert datasets.get_imdb_word_index() == k_imdb.get_word_index()

@@ -1,8 +1,10 @@
 """IMDB reviews: Keras' ``imdb.load_data`` in far less memory, the word index, and text helpers.
 
 The lean loader is chapter 4's point: Keras builds three full copies of ~12 million
-Python ints (about 1.2 GB at peak). Here each review becomes a small NumPy array as
-soon as it is read, and the returned lists share one int object per distinct value.
+Python ints (about 1.2 GB at peak). Here a short-lived child process unpickles the file
+and does Keras' processing on flat NumPy arrays; the kernel receives those arrays and
+builds the lists, which share one int object per distinct value. The child's memory goes
+back to the system when it exits; memory a kernel once used mostly stays with it.
 Values, order, dtypes and errors are Keras' own; the tests compare the two loaders.
 """
 
@@ -10,9 +12,13 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import json
+import os
 import pickle
 import re
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.data.images import READ_ERRORS
-from helpers.data.store import announce, locate, unreadable
+from helpers.data.store import DatasetError, announce, locate, unreadable
 
 # What a pickled NumPy array may name: nothing else is rebuilt, so a crafted file
 # cannot run code (np.load(allow_pickle=True) would run anything).
@@ -51,52 +57,139 @@ def _read_member(path: Path, name: str) -> np.ndarray:
     return fmt.read_array(buffer, allow_pickle=False)
 
 
-def _imdb_arrays(path, num_words, skip_top, maxlen, seed, start_char, oov_char, index_from):
-    """Keras' ``imdb.load_data`` processing, one split's Python lists in memory at a time."""
+def _imdb_compact(path, num_words, skip_top, maxlen, seed, start_char, oov_char, index_from):
+    """Keras' ``imdb.load_data`` processing, on flat NumPy arrays instead of Python lists.
+
+    Returns, per split, every review's word indices end to end, each review's length and
+    the labels. Only one split's Python lists (as unpickled) exist at a time.
+    """
     rng = np.random.RandomState(seed)
     splits = []
     for split in ("train", "test"):
         raw_x, labels = _read_member(path, f"x_{split}"), _read_member(path, f"y_{split}")
-        indices = np.arange(len(raw_x))
-        rng.shuffle(indices)  # same draws, in the same order, as Keras
-        seqs = []
-        for i in indices:
-            seq = np.asarray(raw_x[i], dtype=np.int64)
-            raw_x[i] = None  # free the Python list now
-            if start_char is not None:
-                seq = np.concatenate(([start_char], seq + index_from))
-            elif index_from:
-                seq = seq + index_from
-            seqs.append(seq)
+        order = np.arange(len(raw_x))
+        rng.shuffle(order)  # same draws, in the same order, as Keras
+        lengths = np.fromiter((len(raw_x[i]) for i in order), dtype=np.int64, count=len(order))
+        flat = np.fromiter(
+            itertools.chain.from_iterable(raw_x[i] for i in order),
+            dtype=np.int64,
+            count=int(lengths.sum()),
+        )
         del raw_x
-        labels = labels[indices]
+        labels = labels[order]
+        if start_char is not None:
+            lengths = lengths + 1
+            starts = np.cumsum(lengths) - lengths
+            words = np.ones(int(lengths.sum()), dtype=bool)
+            words[starts] = False
+            marked = np.empty(len(words), dtype=np.int64)
+            marked[starts], marked[words] = start_char, flat + index_from
+            flat = marked
+        elif index_from:
+            flat = flat + index_from
         if maxlen:
-            keep = [j for j, seq in enumerate(seqs) if len(seq) < maxlen]
-            seqs, labels = [seqs[j] for j in keep], labels[keep]
-        splits.append((seqs, labels))
+            keep = lengths < maxlen
+            flat, lengths, labels = flat[np.repeat(keep, lengths)], lengths[keep], labels[keep]
+        splits.append([flat, lengths, labels])
 
-    if maxlen and not (splits[0][0] and splits[1][0]):
+    if maxlen and not (len(splits[0][1]) and len(splits[1][1])):
         raise ValueError(
             f"After filtering for sequences shorter than maxlen={maxlen}, no "
             "sequence was kept. Increase maxlen."
         )
     if not num_words:
-        num_words = max(int(seq.max()) for seqs, _ in splits for seq in seqs)
+        num_words = max(int(flat.max()) for flat, _, _ in splits if flat.size)
+    for part in splits:
+        flat, lengths, _ = part
+        inside = (flat >= skip_top) & (flat < num_words)
+        if oov_char is not None:
+            flat = np.where(inside, flat, oov_char)
+        else:
+            review = np.repeat(np.arange(len(lengths)), lengths)
+            flat, lengths = flat[inside], np.bincount(review[inside], minlength=len(lengths))
+        if not flat.size or (flat.min() >= -(2**31) and flat.max() < 2**31):
+            flat = flat.astype(np.int32)  # half the bytes to hand over
+        part[:2] = flat, lengths
+    return [tuple(part) for part in splits]
 
-    def clip(seq: np.ndarray) -> np.ndarray:
-        inside = (seq >= skip_top) & (seq < num_words)
-        return np.where(inside, seq, oov_char) if oov_char is not None else seq[inside]
 
-    clipped = [[clip(seq) for seq in seqs] for seqs, _ in splits]
-    top = max([0] + [int(seq.max()) for seqs in clipped for seq in seqs if len(seq)])
-    ints = list(range(top + 1))  # one shared Python int per value
+def _as_lists(splits) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Compact splits -> Keras' format: object arrays of lists, one shared int per value."""
+    values = [flat for flat, _, _ in splits if flat.size]
+    top = max([0] + [int(flat.max()) for flat in values])
+    table = list(range(top + 1))
+    if any(int(flat.min()) < 0 for flat in values):  # a negative oov_char: no sharing
+        table = None
     result = []
-    for seqs, (_, labels) in zip(clipped, splits, strict=True):
-        xs = np.empty(len(seqs), dtype="object")
-        for j, seq in enumerate(seqs):
-            xs[j] = [ints[w] for w in seq.tolist()]
+    for flat, lengths, labels in splits:
+        ends = np.cumsum(lengths)
+        starts = (ends - lengths).tolist()
+        xs = np.empty(len(lengths), dtype="object")
+        for j, (start, end) in enumerate(zip(starts, ends.tolist(), strict=True)):
+            words = flat[start:end].tolist()
+            xs[j] = [table[w] for w in words] if table else words
         result.append((xs, labels))
-    return result[0], result[1]
+    return result
+
+
+def _compact_or_raise(path: Path, label: str, args: tuple):
+    """:func:`_imdb_compact`, its read errors turned into the course's one-paragraph error."""
+    try:
+        return _imdb_compact(path, *args)
+    except (*READ_ERRORS, pickle.UnpicklingError) as err:
+        if isinstance(err, ValueError) and "Increase maxlen" in str(err):
+            raise
+        raise unreadable(path, label, err) from None
+
+
+# The heavy part runs in a child process: unpickling ~6 million Python ints per split
+# takes ~300 MB that a Python process keeps (its allocator rarely returns freed memory to
+# the system), and a notebook kernel lives for the whole lesson. The child exits after
+# handing over the compact arrays, so the kernel grows by only the lists it returns.
+_CHILD = "import sys; from helpers.data.imdb import _child_main; _child_main(sys.argv[1])"
+_PASSED_ON = {"ValueError": ValueError, "DatasetError": DatasetError}
+
+
+def _child_main(job: str) -> None:
+    """The child process: read the job (JSON), write the arrays or an error to stdout."""
+    spec = json.loads(job)
+    out = sys.stdout.buffer
+    try:
+        splits = _compact_or_raise(Path(spec["path"]), spec["label"], tuple(spec["args"]))
+    except tuple(_PASSED_ON.values()) as err:
+        out.write(b"E" + json.dumps([type(err).__name__, str(err)]).encode())
+        return
+    out.write(b"A")
+    for arrays in splits:
+        for array in arrays:
+            np.save(out, array, allow_pickle=False)
+
+
+def _compact_in_child(path: Path, label: str, args: tuple):
+    """Run :func:`_compact_or_raise` in a fresh Python; None if no child could do it."""
+    root = str(Path(__file__).resolve().parents[2])  # the folder that holds helpers/
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    job = json.dumps({"path": str(path), "label": label, "args": list(args)})
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _CHILD, job], capture_output=True, env=env, check=False
+        )
+    except OSError:
+        return None
+    reply = done.stdout
+    if done.returncode != 0 or not reply:
+        return None
+    if reply[:1] == b"E":
+        kind, message = json.loads(reply[1:])
+        raise _PASSED_ON[kind](message) from None
+    stream = io.BytesIO(reply)
+    stream.seek(1)
+    try:
+        arrays = [np.load(stream, allow_pickle=False) for _ in range(6)]
+    except ValueError:
+        return None
+    return [tuple(arrays[:3]), tuple(arrays[3:])]
 
 
 def load_imdb(
@@ -114,19 +207,17 @@ def load_imdb(
     review, 2 stands for a word outside the vocabulary, and a word of frequency
     rank ``r`` (1 = most frequent) has index ``r + 3``. ``num_words`` keeps the
     indices below it; others become ``oov_char``. Labels: 0 negative, 1 positive.
+
+    The file is read in a short-lived child process (where one cannot be started,
+    in this one), so the notebook's kernel does not keep the reading's memory.
     """
     label, folder = locate("imdb", "IMDB")
     path = folder / "imdb.npz"
-    try:
-        result = _imdb_arrays(
-            path, num_words, skip_top, maxlen, seed, start_char, oov_char, index_from
-        )
-    except (*READ_ERRORS, pickle.UnpicklingError) as err:
-        if isinstance(err, ValueError) and "Increase maxlen" in str(err):
-            raise
-        raise unreadable(path, label, err) from None
-    announce("IMDB", len(result[0][0]), len(result[1][0]), label, "reviews")
-    return result
+    args = (num_words, skip_top, maxlen, seed, start_char, oov_char, index_from)
+    splits = _compact_in_child(path, label, args) or _compact_or_raise(path, label, args)
+    (x_train, y_train), (x_test, y_test) = _as_lists(splits)
+    announce("IMDB", len(x_train), len(x_test), label, "reviews")
+    return (x_train, y_train), (x_test, y_test)
 
 
 @functools.lru_cache(maxsize=1)
