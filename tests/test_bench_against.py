@@ -129,7 +129,20 @@ def test_the_kernel_cell_reports_peak_cpu_and_helpers():
         "helpers_file": "/t/helpers/__init__.py",
     }
     assert run.parse_peak_cell("")["cpu_seconds"] is None
-    assert "RUSAGE_SELF" in run._PEAK_CELL and "ru_utime + _u.ru_stime" in run._PEAK_CELL
+
+
+def test_the_kernel_cell_counts_a_child_process_cpu(tmp_path):
+    """A child that computes for half a second: its CPU time is part of the total."""
+    child = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.5: pass"
+    code = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])\n"
+    out = subprocess.run(
+        [sys.executable, "-c", code + run._PEAK_CELL],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout
+    assert run.parse_peak_cell(out)["cpu_seconds"] >= 0.5
 
 
 def test_the_ratio_table_from_fake_results():
