@@ -206,7 +206,7 @@ def published_rows(rows: list[dict], baseline: Baseline, env: dict[str, str]) ->
         }
         for r in rows
     ]
-    for recipe in sorted(set(run.PAIRS.values())):
+    for recipe in dict.fromkeys(run.PAIRS[key] for key in sorted(run.PAIRS)):  # by chapter
         print(f"running baseline {recipe} ...", flush=True)
         result = baseline(recipe, env)
         if result.get("error"):
