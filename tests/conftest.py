@@ -18,6 +18,19 @@ from helpers.data import imdb, store
 os.environ.setdefault("COURSE_PROGRESS_FILE", "off")
 
 
+# What a learner's own Jupyter set-up could bring into a test that starts Jupyter: the
+# variables to drop (tokens, passwords, a custom lab folder), and the folders to point at a
+# test's temporary directory instead (variable -> subfolder).
+JUPYTER_SECRETS = ("JUPYTER_TOKEN", "JUPYTER_TOKEN_FILE", "JUPYTER_PASSWORD", "JUPYTERLAB_DIR")
+JUPYTER_DIRS = {
+    "JUPYTER_CONFIG_DIR": "config",
+    "JUPYTER_DATA_DIR": "data",
+    "JUPYTER_RUNTIME_DIR": "runtime",
+    "JUPYTERLAB_SETTINGS_DIR": "user",
+    "JUPYTERLAB_WORKSPACES_DIR": "workspaces",
+}
+
+
 def _write_idx(path: Path, array: np.ndarray) -> None:
     """Write an IDX file (the MNIST/Fashion-MNIST format), gzipped."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 
 import course
+from conftest import JUPYTER_DIRS, JUPYTER_SECRETS
 from course import ROOT
 
 CHROMIUM_FLAGS = [
@@ -154,20 +155,8 @@ def course_lab(tmp_path_factory):
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         extra.append("--allow-root")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("JUPYTER_TOKEN", "JUPYTER_TOKEN_FILE", "JUPYTER_PASSWORD", "JUPYTERLAB_DIR")
-    }
-    for var, sub in (
-        ("JUPYTER_CONFIG_DIR", "config"),
-        ("JUPYTER_DATA_DIR", "data"),
-        ("JUPYTER_RUNTIME_DIR", "runtime"),
-        ("JUPYTERLAB_SETTINGS_DIR", "user"),
-        ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
-        ("IPYTHONDIR", "ipython"),
-        ("MPLCONFIGDIR", "mpl"),
-    ):
+    env = {k: v for k, v in os.environ.items() if k not in JUPYTER_SECRETS}
+    for var, sub in {**JUPYTER_DIRS, "IPYTHONDIR": "ipython", "MPLCONFIGDIR": "mpl"}.items():
         env[var] = str(tmp_path / sub)
     env.update(course.KERNEL_ENV)
     log_path = tmp_path / "jupyter.log"

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 import course
+from conftest import JUPYTER_DIRS, JUPYTER_SECRETS
 from course import ROOT
 
 NOTIFICATION = "@jupyterlab/apputils-extension:notification"
@@ -66,15 +67,9 @@ def _fetch_news_default(lab: LabApp) -> str:
 @pytest.fixture()
 def isolated_jupyter(tmp_path, monkeypatch):
     """No learner's own Jupyter settings, tokens or runtime files."""
-    for var in ("JUPYTER_TOKEN", "JUPYTER_TOKEN_FILE", "JUPYTER_PASSWORD", "JUPYTERLAB_DIR"):
+    for var in JUPYTER_SECRETS:
         monkeypatch.delenv(var, raising=False)
-    for var, sub in (
-        ("JUPYTER_CONFIG_DIR", "config"),
-        ("JUPYTER_DATA_DIR", "data"),
-        ("JUPYTER_RUNTIME_DIR", "runtime"),
-        ("JUPYTERLAB_SETTINGS_DIR", "user"),
-        ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
-    ):
+    for var, sub in JUPYTER_DIRS.items():
         monkeypatch.setenv(var, str(tmp_path / sub))
     yield tmp_path
     ServerApp.clear_instance()
