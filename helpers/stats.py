@@ -5,6 +5,7 @@
 - :func:`mcnemar_exact`: McNemar's exact test for two classifiers scored on the *same*
   test examples. Only the examples where exactly one of them is right carry information;
   if both were equally good, each of those would go either way with probability 1/2.
+  :func:`mcnemar_p_value` gives its p-value from the two counts alone.
 - :func:`compare`: both at once, for two vectors of predictions, with a one-line summary.
 
 Both need only the binomial distribution and the normal quantile, which the standard
@@ -21,7 +22,14 @@ from statistics import NormalDist
 
 import numpy as np
 
-__all__ = ["Comparison", "McNemarResult", "compare", "mcnemar_exact", "wilson_interval"]
+__all__ = [
+    "Comparison",
+    "McNemarResult",
+    "compare",
+    "mcnemar_exact",
+    "mcnemar_p_value",
+    "wilson_interval",
+]
 
 
 def _check_count(name: str, value: object) -> int:
@@ -89,13 +97,22 @@ def mcnemar_exact(correct_a: object, correct_b: object) -> McNemarResult:
             f"{b.shape[0]} entries. Predict both models on the same test set."
         )
     only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    return McNemarResult(only_a, only_b, mcnemar_p_value(only_a, only_b))
+
+
+def mcnemar_p_value(only_a: int, only_b: int) -> float:
+    """McNemar's exact two-sided p-value from the two counts of disagreements.
+
+    ``only_a``: examples only classifier A got right; ``only_b``: only B. 1.0 when they
+    never disagree.
+    """
     if only_a + only_b == 0:
-        return McNemarResult(only_a, only_b, 1.0)
+        return 1.0
     # Two-sided: twice the chance of a split at least this uneven, each of the n
     # disagreements a fair coin toss. Whole numbers until the one division, so it is exact.
     n, fewer = only_a + only_b, min(only_a, only_b)
     tail = sum(math.comb(n, k) for k in range(fewer + 1))
-    return McNemarResult(only_a, only_b, min(1.0, 2 * tail / 2**n))
+    return min(1.0, 2 * tail / 2**n)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,12 @@ def test_mcnemar_matches_statsmodels(both, only_a, only_b, neither):
     assert stats.mcnemar_exact(b, a).p_value == pytest.approx(result.p_value)  # symmetric
 
 
+def test_mcnemar_p_value_from_counts_matches_statsmodels():
+    for only_a, only_b in ((20, 10), (3, 0), (0, 0), (7, 7), (400, 350)):
+        reference = mcnemar([[5, only_a], [only_b, 5]], exact=True).pvalue
+        assert stats.mcnemar_p_value(only_a, only_b) == pytest.approx(reference, rel=1e-12)
+
+
 def test_mcnemar_no_disagreement_is_p_one():
     a = np.array([True, False, True])
     assert stats.mcnemar_exact(a, a) == stats.McNemarResult(0, 0, 1.0)

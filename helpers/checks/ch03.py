@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
-from scipy import stats as _scipy_stats
 
 from helpers.checks.engine import (
     Feedback,
@@ -16,7 +16,7 @@ from helpers.checks.engine import (
     match_choice,
     read_loss,
 )
-from helpers.stats import McNemarResult
+from helpers.stats import McNemarResult, mcnemar_p_value
 
 __all__ = [
     "EX_MCNEMAR",
@@ -137,12 +137,12 @@ def check_mcnemar_p(answer: Any) -> Feedback:
             "`answer_p_value` holds the whole result of mcnemar_exact; store only its p-value: "
             "`stats.mcnemar_exact(correct_a, correct_b).p_value`.",
         )
-    expected = _scipy_stats.binomtest(only_b, disagreements, 0.5).pvalue
-    one_sided = _scipy_stats.binomtest(only_b, disagreements, 0.5, alternative="less").pvalue
-    exactly = _scipy_stats.binom.pmf(only_b, disagreements, 0.5)
+    expected = mcnemar_p_value(only_a, only_b)
+    one_sided = expected / 2  # B winning 10 or fewer (the split is lopsided, so no cap at 1)
+    exactly = math.comb(disagreements, only_b) / 2**disagreements
     feedback = check_value(
         answer,
-        float(expected),
+        expected,
         "answer_p_value",
         atol=1e-4,
         rtol=1e-3,
