@@ -5,7 +5,9 @@ Import this package first in every notebook::
     import helpers
 
 On import it turns TensorFlow's C++ log lines off (they must be set before
-TensorFlow loads, so the import has to come first), and it offers:
+TensorFlow loads, so the import has to come first). In a notebook kernel it
+also loads TensorFlow and applies :mod:`helpers.memory`'s fixes, which keep the
+kernel from growing with every model it trains. It offers:
 
 - :func:`seed_everything` - one call that makes a notebook repeatable;
 - :func:`environment_report` - the versions and the device a notebook runs on;
@@ -24,6 +26,8 @@ import platform
 import sys
 import warnings
 from typing import Any
+
+from helpers.memory import freeze_startup_objects, limit_malloc_growth, plug_optimizer_graph_leak
 
 # Must happen before TensorFlow is imported anywhere in the process:
 # 3 = errors only. setdefault lets a maintainer turn logs back on when debugging.
@@ -85,35 +89,14 @@ warnings.filterwarnings(
 )
 
 
-def limit_malloc_growth(threshold_bytes: int = 1 << 20) -> bool:
-    """Stop glibc from hoarding freed large buffers (Linux only; returns True if applied).
-
-    Training allocates and frees many multi-MB tensors per epoch (a batch of
-    512 multi-hot rows is 20 MB). glibc raises its mmap threshold each time
-    such a block is freed, after which these blocks are carved from per-thread
-    heaps that rarely shrink, so a kernel's memory creeps up epoch after epoch
-    (measured in chapter 4: 1.46 GB after 6 epochs instead of 1.12 GB). Fixing
-    the threshold keeps big buffers in mmap, which returns them to the system.
-    """
-    import ctypes
-    import ctypes.util
-
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        m_mmap_threshold = -3  # from malloc.h
-        return bool(libc.mallopt(m_mmap_threshold, int(threshold_bytes)))
-    except (OSError, AttributeError):  # not glibc (e.g. musl): nothing to do
-        return False
-
-
 # In a notebook TensorFlow is needed anyway, so load it now, quietly. Scripts and
 # the datasets command line stay fast: they import TensorFlow only if they use it.
 if _in_notebook_kernel():
     limit_malloc_growth()
     _import_tensorflow_quietly()
     quiet_python_logs()  # also when TensorFlow was already imported
+    plug_optimizer_graph_leak()
+    freeze_startup_objects()  # last: after every import above
 
 
 def seed_offset() -> int:
@@ -219,7 +202,7 @@ def peak_memory_mb() -> float:
     """Peak resident memory of this process so far, in MB (Linux and macOS).
 
     Chapters print it at the end so a learner sees how close the kernel came
-    to the course's 1.5 GB budget. Returns ``nan`` where it cannot be read.
+    to the course's 1.2 GB budget. Returns ``nan`` where it cannot be read.
     """
     try:
         import resource
