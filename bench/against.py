@@ -5,6 +5,11 @@ and the current one run back to back, alternating which goes first, each against
 ``helpers`` (its tree's root first on ``PYTHONPATH``). The report gives new/old ratios of wall
 time, kernel CPU-seconds and peak memory: machines differ more than their names say, so only
 a comparison made in one run on one machine means much (issue 22).
+
+A notebook's time varies from run to run by up to a tenth on a quiet machine (chapter 05 took
+111-129 s on one machine in one hour), which a single ratio inherits from both sides. With
+``--repeat N`` each pair runs N times, in the order old-new, new-old, ... and the report takes
+each side's median, and shows the range of the N paired ratios.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from statistics import median
 
 from bench import run
 from bench.common import RESULTS, ROOT, cpu_model, fmt, kernel_env
@@ -79,38 +85,68 @@ def run_against(
     runner: Runner = run_notebook,
     repo: Path = ROOT,
     env: dict[str, str] | None = None,
+    repeat: int = 1,
 ) -> list[dict]:
     """Each chosen chapter of the current tree and of ``rev``, interleaved; one dict per chapter.
 
     The old tree's notebooks run in its own notebooks folder with its root first on PYTHONPATH,
     so they import its own ``helpers``; the current tree's likewise with the current root. The
-    order alternates (old first, then new first, ...) so drift in the machine's speed falls on
-    both sides.
+    order alternates (old first, then new first, ...) from one run to the next, so drift in
+    the machine's speed falls on both sides. Each side's runs are kept in ``old_runs`` and
+    ``new_runs``; ``old`` and ``new`` summarise them (:func:`summarise`).
     """
+    if repeat < 1:
+        raise ValueError(f"--repeat needs a whole number of at least 1, got {repeat}.")
     env = kernel_env() if env is None else env
     new_root = repo
     pairs = []
+    turn = 0
     with old_worktree(rev, repo) as old_root:
-        for index, path in enumerate(chapter_notebooks_in(new_root, only)):
+        for path in chapter_notebooks_in(new_root, only):
             old_path = old_root / path.relative_to(new_root)
-            sides = [("old", old_path, old_root), ("new", path, new_root)]
-            if index % 2:
-                sides.reverse()
-            pair = {"chapter": path.stem, "old": None, "new": None}
-            for side, nb_path, root in sides:
-                if not nb_path.exists():
-                    continue
-                print(f"running {side} {nb_path.name} ...", flush=True)
-                result = _check_helpers(runner(nb_path, tree_env(env, root)), root)
-                pair[side] = result
-                print(
-                    f"  {result['seconds']:.1f} s, {fmt(result.get('cpu_seconds'), '.1f')} "
-                    f"CPU-s, {fmt(result.get('peak_mb'), ',.0f')} MB"
-                    + (f", FAILED: {result['error']}" if result.get("error") else ""),
-                    flush=True,
-                )
+            pair: dict = {"chapter": path.stem, "old_runs": [], "new_runs": []}
+            for _ in range(repeat):
+                sides = [("old", old_path, old_root), ("new", path, new_root)]
+                if turn % 2:
+                    sides.reverse()
+                turn += 1
+                for side, nb_path, root in sides:
+                    if not nb_path.exists():
+                        continue
+                    print(f"running {side} {nb_path.name} ...", flush=True)
+                    result = _check_helpers(runner(nb_path, tree_env(env, root)), root)
+                    pair[f"{side}_runs"].append(result)
+                    print(
+                        f"  {result['seconds']:.1f} s, {fmt(result.get('cpu_seconds'), '.1f')} "
+                        f"CPU-s, {fmt(result.get('peak_mb'), ',.0f')} MB"
+                        + (f", FAILED: {result['error']}" if result.get("error") else ""),
+                        flush=True,
+                    )
+            pair["old"] = summarise(pair["old_runs"])
+            pair["new"] = summarise(pair["new_runs"])
             pairs.append(pair)
     return pairs
+
+
+def summarise(runs: list[dict]) -> dict | None:
+    """One side's runs as one result: the medians, or the first failed run if one failed."""
+    if not runs:
+        return None
+    failed = [r for r in runs if r.get("error")]
+    if failed or len(runs) == 1:
+        return (failed or runs)[0]
+
+    def middle(key: str) -> float | None:
+        values = [r.get(key) for r in runs]
+        return None if any(v is None for v in values) else median(values)
+
+    return {
+        **runs[0],
+        "seconds": middle("seconds"),
+        "cpu_seconds": middle("cpu_seconds"),
+        "peak_mb": middle("peak_mb"),
+        "runs": len(runs),
+    }
 
 
 def chapter_notebooks_in(root: Path, only: list[str] | None) -> list[Path]:
@@ -133,6 +169,12 @@ def against_rows(pairs: list[dict]) -> list[dict]:
             row[f"old_{key}"] = old.get(key)
             row[f"new_{key}"] = new.get(key)
         row["time_ratio"] = _ratio(row["new_seconds"], row["old_seconds"])
+        paired = zip(pair.get("old_runs", []), pair.get("new_runs", []), strict=False)
+        row["time_ratio_runs"] = [
+            _ratio(n.get("seconds"), o.get("seconds"))
+            for o, n in paired
+            if not o.get("error") and not n.get("error")
+        ]
         row["cpu_ratio"] = _ratio(row["new_cpu_seconds"], row["old_cpu_seconds"])
         row["old_helpers"] = old.get("helpers_file")
         row["new_helpers"] = new.get("helpers_file")
@@ -144,12 +186,14 @@ def against_rows(pairs: list[dict]) -> list[dict]:
 
 def against_markdown(rows: list[dict], rev: str, short: str, cpu: str) -> str:
     """The Markdown report of a ``--against`` run."""
+    repeats = max((len(r.get("time_ratio_runs") or []) for r in rows), default=1)
     table = markdown_table(
         [
             "chapter",
             "old s",
             "new s",
             "ratio",
+            *(["paired ratios"] if repeats > 1 else []),
             "old CPU-s",
             "new CPU-s",
             "CPU ratio",
@@ -162,6 +206,7 @@ def against_markdown(rows: list[dict], rev: str, short: str, cpu: str) -> str:
                 fmt(r["old_seconds"], ".1f"),
                 fmt(r["new_seconds"], ".1f"),
                 fmt(r["time_ratio"], ".2f"),
+                *([_ratio_range(r.get("time_ratio_runs") or [])] if repeats > 1 else []),
                 fmt(r["old_cpu_seconds"], ".1f"),
                 fmt(r["new_cpu_seconds"], ".1f"),
                 fmt(r["cpu_ratio"], ".2f"),
@@ -170,11 +215,17 @@ def against_markdown(rows: list[dict], rev: str, short: str, cpu: str) -> str:
             )
             for r in rows
         ],
-        align="lrrrrrrrr",
+        align="lrrr" + "r" * (repeats > 1) + "rrrrr",
+    )
+    medians = (
+        f" Each side ran {repeats} times: the table gives the medians, and the range of the "
+        "paired runs' time ratios."
+        if repeats > 1
+        else ""
     )
     lines = [
         f"Current tree (new) against {rev} ({short}, old), same run, on {cpu}. "
-        "Ratios are new/old; below 1 the current tree is faster.",
+        "Ratios are new/old; below 1 the current tree is faster." + medians,
         "",
         table,
     ]
@@ -187,6 +238,11 @@ def against_markdown(rows: list[dict], rev: str, short: str, cpu: str) -> str:
     if problems:
         lines += ["", "Problems:", "", *problems]
     return "\n".join(lines) + "\n"
+
+
+def _ratio_range(ratios: list[float | None]) -> str:
+    known = [r for r in ratios if r is not None]
+    return f"{min(known):.2f}-{max(known):.2f}" if known else "-"
 
 
 def published_rows(rows: list[dict], baseline: Baseline, env: dict[str, str]) -> list[dict]:
@@ -221,6 +277,7 @@ def against_main(
     runner: Runner = run_notebook,
     publish: bool = False,
     baseline: Baseline = run.run_baseline,
+    repeat: int = 1,
 ) -> int:
     """``--against REV``: run, write ``bench/results/against-<stamp>.{md,json}``, print.
 
@@ -242,12 +299,16 @@ def against_main(
     if not chapter_notebooks_in(ROOT, only):
         print(f"No notebook matches {only}.", file=sys.stderr)
         return 2
+    if repeat < 1:
+        print(f"--repeat needs a whole number of at least 1, got {repeat}.", file=sys.stderr)
+        return 2
     env = kernel_env()
-    rows = against_rows(run_against(rev, only, runner, env=env))
+    rows = against_rows(run_against(rev, only, runner, env=env, repeat=repeat))
     cpu = cpu_model()
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
     text = against_markdown(rows, rev, short, cpu)
     report = {"measured": stamp, "against": rev, "against_commit": short, "cpu": cpu}
+    report["repeat"] = repeat
     report["rows"] = rows
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"against-{stamp}.md").write_text(text, encoding="utf-8")
@@ -263,7 +324,11 @@ def against_main(
         except RuntimeError as err:
             print(f"Not published: {err}. Fix it and run again.", file=sys.stderr)
             return 1
-        how = f"`python3 course.py bench --against {rev}` (the current tree's side of that run)"
+        again = f" --repeat {repeat}" if repeat > 1 else ""
+        how = (
+            f"`python3 course.py bench --against {rev}{again}` "
+            "(the current tree's side of that run" + (", medians" if repeat > 1 else "") + ")"
+        )
         run.publish(published, run.machine_info(), stamp, how)
         print("Updated bench/published.json and the README's Timings table (current tree).")
     return 0

@@ -7,6 +7,7 @@ beside the source material's recipes (``bench/baselines``).
     python3 course.py bench --no-baselines
     python3 course.py bench --publish       # also update bench/published.json + the README
     python3 course.py bench --against main --only 03   # this tree vs commit main, same run
+    python3 course.py bench --against main --repeat 3  # ... each pair 3 times, medians
 
 Each notebook is executed top to bottom in a fresh kernel, as CI does. Its peak
 memory is the kernel process's own ``ru_maxrss``, read in that kernel after the
@@ -411,6 +412,13 @@ def main(argv: list[str] | None = None) -> int:
         "and print the new/old ratios of time, CPU-seconds and peak memory",
     )
     parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --against: run each pair N times and compare the medians (default 1)",
+    )
+    parser.add_argument(
         "--publish",
         action="store_true",
         help="write bench/published.json and the README's Timings table (with --against: "
@@ -439,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.against:
         from bench.against import against_main
 
-        return against_main(args.against, args.only, publish=args.publish)
+        return against_main(args.against, args.only, publish=args.publish, repeat=args.repeat)
 
     env = kernel_env()
     paths = chapter_notebooks(args.only)

@@ -335,3 +335,53 @@ def test_against_publish_refuses_a_partial_or_failed_run(tmp_path, monkeypatch, 
     failing = lambda name, env: {**_fake_baseline(name, env), "error": "no data"}  # noqa: E731
     with pytest.raises(RuntimeError, match="recipe .* failed: no data"):
         against.published_rows(rows, failing, {})
+
+
+class VaryingRunner(FakeRunner):
+    """Each side's n-th run takes 1 s longer than its previous one; the new side's 2nd fails."""
+
+    def __init__(self, fail_new_run: int | None = None):
+        super().__init__()
+        self.count = {"old": 0, "new": 0}
+        self.fail_new_run = fail_new_run
+
+    def __call__(self, path, env):
+        result = super().__call__(path, env)
+        side = "old" if "old" in self.calls[-1][1] else "new"
+        self.count[side] += 1
+        result["seconds"] += self.count[side] - 1
+        if side == "new" and self.count[side] == self.fail_new_run:
+            result["error"] = "kernel died"
+        return result
+
+
+def test_repeat_runs_each_pair_in_alternating_order_and_takes_medians(repo):
+    runner = VaryingRunner()
+    pairs = against.run_against("HEAD", ["00"], runner=runner, repo=repo, env={}, repeat=3)
+    sides = ["old" if "old" in text else "new" for _, text in runner.calls]
+    assert sides == ["old", "new", "new", "old", "old", "new"]
+    (pair,) = pairs
+    assert [r["seconds"] for r in pair["old_runs"]] == [20.0, 21.0, 22.0]
+    assert pair["old"]["seconds"] == 21.0 and pair["new"]["seconds"] == 11.0
+    assert pair["new"]["runs"] == 3 and pair["old"]["peak_mb"] == 800.0
+    (row,) = against.against_rows(pairs)
+    assert row["time_ratio"] == pytest.approx(11 / 21)
+    assert row["time_ratio_runs"] == pytest.approx([10 / 20, 11 / 21, 12 / 22])
+    text = against.against_markdown([row], "main", "abc1234", "AMD EPYC")
+    assert "paired ratios" in text and "| 0.50-0.55 |" in text and "ran 3 times" in text
+
+
+def test_one_failed_repeat_fails_that_side(repo):
+    pairs = against.run_against(
+        "HEAD", ["00"], runner=VaryingRunner(fail_new_run=2), repo=repo, env={}, repeat=3
+    )
+    (row,) = against.against_rows(pairs)
+    assert row["new_error"] == "kernel died" and row["old_error"] is None
+    assert len(row["time_ratio_runs"]) == 2  # the failed pair is left out of the range
+
+
+def test_repeat_must_be_at_least_one(repo, capsys):
+    with pytest.raises(ValueError, match="at least 1"):
+        against.run_against("HEAD", ["00"], runner=FakeRunner(), repo=repo, env={}, repeat=0)
+    assert against.against_main("HEAD", ["00"], runner=FakeRunner(), repeat=0) == 2
+    assert "--repeat needs a whole number" in capsys.readouterr().err
