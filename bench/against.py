@@ -95,8 +95,8 @@ def run_against(
     the machine's speed falls on both sides. Each side's runs are kept in ``old_runs`` and
     ``new_runs``; ``old`` and ``new`` summarise them (:func:`summarise`).
     """
-    if repeat < 1:
-        raise ValueError(f"--repeat needs a whole number of at least 1, got {repeat}.")
+    if problem := _repeat_problem(repeat):
+        raise ValueError(problem)
     env = kernel_env() if env is None else env
     new_root = repo
     pairs = []
@@ -126,6 +126,13 @@ def run_against(
             pair["new"] = summarise(pair["new_runs"])
             pairs.append(pair)
     return pairs
+
+
+def _repeat_problem(repeat: int) -> str | None:
+    """What is wrong with a ``--repeat`` value, or None if nothing is."""
+    if repeat < 1:
+        return f"--repeat needs a whole number of at least 1, got {repeat}."
+    return None
 
 
 def summarise(runs: list[dict]) -> dict | None:
@@ -299,8 +306,8 @@ def against_main(
     if not chapter_notebooks_in(ROOT, only):
         print(f"No notebook matches {only}.", file=sys.stderr)
         return 2
-    if repeat < 1:
-        print(f"--repeat needs a whole number of at least 1, got {repeat}.", file=sys.stderr)
+    if problem := _repeat_problem(repeat):
+        print(problem, file=sys.stderr)
         return 2
     env = kernel_env()
     rows = against_rows(run_against(rev, only, runner, env=env, repeat=repeat))
