@@ -42,6 +42,11 @@ VENV = ROOT / ".venv"
 STAMP = VENV / ".course-installed"
 REQUIREMENTS = "requirements.txt"
 DEV_REQUIREMENTS = "requirements-dev.txt"
+# uv, the installer every other lock goes through: pip installs it first (hash-checked,
+# once per .venv), then it installs the same locks with the same hashes several times
+# faster. Where uv cannot be installed or fails, pip does the install instead.
+UV_REQUIREMENTS = "requirements-uv.txt"
+_NO_UV: set[Path] = set()  # the .venvs where uv failed to install in this run (not tried again)
 # `course.py lock`: one universal resolution (every platform in WHEEL_PLATFORMS) for the
 # tested Python, with the hash of every file, as `pip install --require-hashes` wants.
 LOCK_OPTIONS = (
@@ -195,9 +200,12 @@ def wanted_stamp() -> str:
     return digest.hexdigest()
 
 
-def pip_install(python: Path, *args: str) -> None:
-    """Run pip quietly; when it fails, raise with the last lines of what it said."""
-    cmd = [
+def _quiet(cmd: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def pip_command(python: Path, *args: str) -> list[str]:
+    return [
         str(python),
         "-m",
         "pip",
@@ -208,7 +216,16 @@ def pip_install(python: Path, *args: str) -> None:
         "-q",
         *args,
     ]
-    result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _last_line(result: subprocess.CompletedProcess) -> str:
+    return ((result.stdout or "").strip().splitlines() or ["(no output)"])[-1]
+
+
+def pip_install(python: Path, *args: str) -> None:
+    """Run pip quietly; when it fails, raise with the last lines of what it said."""
+    cmd = pip_command(python, *args)
+    result = _quiet(cmd)
     if result.returncode:
         lines = (result.stdout or "").strip().splitlines()[-15:] or ["(no output)"]
         said = "\n".join(f"    {line}" for line in lines)
@@ -217,6 +234,50 @@ def pip_install(python: Path, *args: str) -> None:
             f"pip said (last lines):\n{said}\n{_pip_advice(said)} "
             f"Delete {VENV.name}/ to start again from scratch."
         )
+
+
+def uv_ready(python: Path) -> bool:
+    """Install uv into .venv with pip the first time (from its lock); False if it cannot be.
+
+    A stamp records the lock it came from, so this costs nothing once uv is there.
+    """
+    source, args = installable(UV_REQUIREMENTS)
+    if not source.is_file() or python in _NO_UV:
+        return False
+    wanted = hashlib.sha256(source.read_bytes()).hexdigest()
+    stamp = VENV / ".course-installed-uv"
+    if stamp.is_file() and stamp.read_text() == wanted:
+        return True
+    stamp.unlink(missing_ok=True)
+    result = _quiet(pip_command(python, *args))
+    if result.returncode:
+        print(
+            f"uv, the fast installer, could not be installed ({_last_line(result)}), "
+            "so pip installs everything instead (slower).",
+            flush=True,
+        )
+        _NO_UV.add(python)
+        return False
+    stamp.write_text(wanted)
+    return True
+
+
+def install(python: Path, *args: str) -> None:
+    """Install into .venv with uv, or with pip when uv is missing or fails.
+
+    uv gets pip's arguments and compiles the bytecode as pip does (without it, every
+    kernel whose Python may not write bytecode would import TensorFlow from source).
+    When both fail, pip's words are the ones quoted.
+    """
+    if uv_ready(python):
+        uv = [str(python), "-m", "uv", "pip", "install", "--python", str(python)]
+        result = _quiet([*uv, "--compile-bytecode", "--quiet", *args])
+        if not result.returncode:
+            return
+        print(
+            f"uv could not install this ({_last_line(result)}); pip tries the same ...", flush=True
+        )
+    pip_install(python, *args)
 
 
 def setup() -> Path:
@@ -242,8 +303,8 @@ def setup() -> Path:
         f"Installing {source.name} and the helpers package (first time: ~1-3 min) ...", flush=True
     )
     STAMP.unlink(missing_ok=True)
-    pip_install(python, *args)
-    pip_install(python, "--no-deps", "-e", str(ROOT))
+    install(python, *args)
+    install(python, "--no-deps", "-e", str(ROOT))
     STAMP.write_text(stamp)
     print("Set-up complete.", flush=True)
     return python
@@ -261,7 +322,7 @@ def install_extra(python: Path, requirements: str) -> None:
         return
     print(f"Installing {source.name} (first time only) ...", flush=True)
     stamp.unlink(missing_ok=True)
-    pip_install(python, *args)
+    install(python, *args)
     stamp.write_text(wanted)
 
 

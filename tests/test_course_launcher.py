@@ -223,3 +223,69 @@ def test_lock_locks_every_requirements_file_against_the_learners(course):
     assert "--constraint" not in compiles[0]
     assert all(cmd[-5:-3] == ["--constraint", "requirements.lock"] for cmd in compiles[1:])
     assert all({"--universal", "--generate-hashes"} <= set(cmd) for cmd in compiles)
+
+
+def _with_uv_lock(module):
+    (module.ROOT / "requirements-uv.lock").write_text("uv==0.13.8 --hash=sha256:00\n")
+    (module.ROOT / "requirements.lock").write_text("numpy==2.4.6 --hash=sha256:00\n")
+
+
+def _is_uv(cmd) -> bool:
+    return cmd[1:3] == ["-m", "uv"]
+
+
+def test_pip_installs_uv_once_then_uv_installs_the_locks(course):
+    module, calls = course
+    _with_uv_lock(module)
+    module.setup()
+    uv_lock, learner_lock = (
+        str(module.ROOT / f) for f in ("requirements-uv.lock", "requirements.lock")
+    )
+    assert calls[0][1:3] == ["-m", "pip"] and calls[0][-3:] == ["--require-hashes", "-r", uv_lock]
+    assert all(_is_uv(cmd) for cmd in calls[1:]) and len(calls) == 3
+    assert calls[1][-3:] == ["--require-hashes", "-r", learner_lock]
+    assert "--compile-bytecode" in calls[1] and calls[2][-3:] == [
+        "--no-deps",
+        "-e",
+        str(module.ROOT),
+    ]
+    calls.clear()
+    (module.ROOT / "requirements-dev.lock").write_text("pytest==9.2.0 --hash=sha256:00\n")
+    assert module.main(["test"]) == 0
+    installs = [cmd for cmd in calls if "install" in cmd]
+    assert len(installs) == 1 and _is_uv(installs[0]), "uv is installed once per .venv"
+
+
+def test_when_uv_fails_pip_does_the_same_install(course, monkeypatch, capsys):
+    module, calls = course
+    _with_uv_lock(module)
+
+    def uv_fails(cmd, check=False, **kwargs):
+        calls.append(cmd)
+        failed = _is_uv(cmd)
+        return subprocess.CompletedProcess(cmd, int(failed), stdout="error: no route" * failed)
+
+    monkeypatch.setattr(module.subprocess, "run", uv_fails)
+    module.setup()
+    assert [cmd[2] for cmd in calls] == ["pip", "uv", "pip", "uv", "pip"]
+    assert calls[2][-3:] == calls[1][-3:] and calls[4][-3:] == calls[3][-3:]
+    assert module.STAMP.is_file()
+    assert "uv could not install this (error: no route); pip tries" in capsys.readouterr().out
+
+
+def test_when_uv_cannot_be_installed_pip_installs_everything(course, monkeypatch, capsys):
+    module, calls = course
+    _with_uv_lock(module)
+
+    def no_uv_here(cmd, check=False, **kwargs):
+        calls.append(cmd)
+        failed = "requirements-uv.lock" in cmd[-1]
+        return subprocess.CompletedProcess(cmd, int(failed), stdout="ERROR: no uv wheel" * failed)
+
+    monkeypatch.setattr(module.subprocess, "run", no_uv_here)
+    module.setup()
+    assert not any(_is_uv(cmd) for cmd in calls) and module.STAMP.is_file()
+    assert sum("requirements-uv.lock" in cmd[-1] for cmd in calls) == 1, "tried once per run"
+    assert not (module.VENV / ".course-installed-uv").exists(), "the next run tries uv again"
+    said = capsys.readouterr().out
+    assert "could not be installed (ERROR: no uv wheel), so pip installs everything" in said

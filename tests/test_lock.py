@@ -102,3 +102,11 @@ def test_the_locks_cover_every_installed_package():
         f"installed in .venv but not in any lock (or at another version): {stray}. Add them "
         f"to a requirements file and {FIX}; or delete .venv/ and run python3 course.py setup."
     )
+
+
+def test_the_installer_and_the_lock_tool_are_the_same_uv():
+    """course.py installs with requirements-uv.lock's uv and locks with the dev lock's."""
+    installer, tool = (
+        locked(ROOT / f)["uv"] for f in ("requirements-uv.lock", "requirements-dev.lock")
+    )
+    assert installer == tool, f"requirements-uv.lock has uv {installer}, the dev lock {tool}: {FIX}"
