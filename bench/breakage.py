@@ -76,13 +76,13 @@ MUTATIONS = [
         '"256 units + Dropout(0.5)": dict(dropout_rate=0.0)',
         stop_after="def smoothed(",
     ),
-    Mutation(
-        "03-solution",
-        "03",
-        "a solution cell whose answer is wrong",
-        "answer_params = 28 * 28 * 64 + 64",
-        "answer_params = 28 * 28 * 64",
-        stop_after="answer_params = 28 * 28 * 64 + 64",
+    Mutation(  # chapter 2's first solution: the cheapest chapter whose cut ends at a solution
+        "02-solution",
+        "02",
+        "a solution cell whose answer is wrong (the chain rule without dz/dw)",
+        "answer_grad = 2 * (y_ex - 1.0) * y_ex * (1 - y_ex) * 1.5",
+        "answer_grad = 2 * (y_ex - 1.0) * y_ex * (1 - y_ex)",
+        stop_after="answer_grad = 2 * (y_ex - 1.0) * y_ex * (1 - y_ex) * 1.5",
         quick=True,
     ),
 ]
@@ -121,21 +121,39 @@ def mutate(mutation: Mutation, apply: bool = True) -> Path:
     return copy
 
 
-def tests_fail(mutation: Mutation, apply: bool = True, python: str = sys.executable) -> bool:
-    """Run the nbval tests on the (mutated) truncated copy; True when they fail."""
-    copy = mutate(mutation, apply)
+def outcomes(mutation: Mutation, python: str = sys.executable) -> tuple[bool, bool]:
+    """Whether the nbval tests fail on the mutated copy, and on the control copy.
+
+    The two runs go side by side (each is mostly a kernel starting and importing
+    TensorFlow); both copies are deleted whatever happens.
+    """
+    copies = [mutate(mutation), mutate(mutation, apply=False)]
+    procs: list[subprocess.Popen] = []
     try:
-        proc = subprocess.run(
-            pytest_command([copy], python), cwd=ROOT, capture_output=True, text=True
-        )
+        for copy in copies:
+            procs.append(
+                subprocess.Popen(
+                    [*pytest_command([copy], python), "-p", "no:cacheprovider"],
+                    cwd=ROOT,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        mutated, control = (proc.wait() != 0 for proc in procs)
     finally:
-        copy.unlink(missing_ok=True)
-    return proc.returncode != 0
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        for copy in copies:
+            copy.unlink(missing_ok=True)
+    return mutated, control
 
 
 def caught(mutation: Mutation) -> bool:
     """True when the tests fail with the mutation and pass without it."""
-    return tests_fail(mutation) and not tests_fail(mutation, apply=False)
+    mutated, control = outcomes(mutation)
+    return mutated and not control
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,22 +52,33 @@ TRAIN_THREE = textwrap.dedent(
 )
 
 
-def _train_three(mode: str) -> dict:
-    done = subprocess.run(
+def _start_training(mode: str) -> subprocess.Popen:
+    return subprocess.Popen(
         [sys.executable, "-c", TRAIN_THREE, mode],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
-        timeout=300,
         env={"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
     )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, dict]:
-    return {mode: _train_three(mode) for mode in ("plain", "plugged")}
+    """Both modes, each in its own process (the fix is process-wide), side by side."""
+    procs = {mode: _start_training(mode) for mode in ("plain", "plugged")}
+    results = {}
+    try:
+        for mode, proc in procs.items():
+            out, err = proc.communicate(timeout=300)
+            assert proc.returncode == 0, err[-2000:]
+            results[mode] = json.loads(out.strip().splitlines()[-1])
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return results
 
 
 def test_the_leak_exists_without_the_fix(runs):
