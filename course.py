@@ -15,7 +15,8 @@ Set-up creates ``.venv`` next to this file and installs ``requirements.lock`` (e
 package the learner needs, transitive ones included, with exact versions and
 hashes) and the ``helpers`` package (editable) into it. ``test`` and the
 maintainers' tools also install ``requirements-dev.lock`` (pytest, nbval, ruff, ...),
-and ``classroom`` and ``site`` the lock of their own requirements file. It is
+and ``classroom`` and ``site`` the lock of their own requirements file. pip installs
+uv (``requirements-uv.lock``) first, and uv installs the locks; pip is the fallback. It is
 idempotent: a stamp in the .venv records what was installed, so a second call
 with nothing changed starts in well under a second. Only the Python standard
 library is used here, so this runs on a machine that has nothing but Python 3.11.
