@@ -204,7 +204,7 @@ def test_test_installs_the_maintainers_lock_too(course):
         "-r",
         str(module.ROOT / "requirements-dev.lock"),
     ]
-    assert calls[-1][1:] == ["-m", "pytest", "-q"]
+    assert calls[-1][1:] == ["-m", "pytest", "-n", "2", "--dist", "loadfile", "-q"]
     calls.clear()
     module.main(["test"])  # installed once: the stamp remembers
     assert not [cmd for cmd in calls if "install" in cmd]
@@ -289,3 +289,12 @@ def test_when_uv_cannot_be_installed_pip_installs_everything(course, monkeypatch
     assert not (module.VENV / ".course-installed-uv").exists(), "the next run tries uv again"
     said = capsys.readouterr().out
     assert "could not be installed (ERROR: no uv wheel), so pip installs everything" in said
+
+
+@pytest.mark.parametrize(
+    "extra", [["-n", "0"], ["-n4"], ["--numprocesses=auto"], ["-p", "no:xdist"], ["--dist=no"]]
+)
+def test_test_keeps_the_maintainers_own_choice_of_workers(course, extra):
+    module, calls = course
+    assert module.main(["test", *extra, "tests/test_text.py"]) == 0
+    assert calls[-1][1:] == ["-m", "pytest", *extra, "tests/test_text.py"]
