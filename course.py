@@ -2,7 +2,7 @@
 """Set up the course and run it: the only entry point a learner, teacher or CI needs.
 
     python3 course.py lab       # set up (once), then open the course in JupyterLab
-    python3 course.py test      # set up (once), then run every test: unit tests, then nbval
+    python3 course.py test      # set up (once), then run every test (unit tests and nbval)
     python3 course.py setup     # only create/refresh the .venv
     python3 course.py bench     # measure every notebook (see bench/README.md)
     python3 course.py margins | perturb | breakage | variants   # maintainers' tools (README)
