@@ -86,8 +86,9 @@ INSTEAD = (
 DEV_COMMANDS = ("test", "lock")
 # `test` runs pytest in two worker processes (pytest-xdist), each test file or notebook whole
 # in one of them. A notebook's kernel keeps about 1.2 of two cores busy on average (its
-# CPU-seconds over its time in the benchmark), so a second worker fills the idle time: the
-# whole run takes about half as long. Passing -n (e.g. `-n 0`: one process) overrides it.
+# CPU-seconds over its time in the benchmark), so a second worker fills the idle time: on
+# 2 cores the suite took 299 s, against about 520 s in one process. Passing -n (e.g. `-n 0`:
+# one process) overrides it.
 TEST_WORKERS = ("-n", "2", "--dist", "loadfile")
 BENCH_COMMANDS = {
     "bench": "bench.run",
