@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.common import chapter_notebooks
 from classroom import hub as hub_module
 from classroom.client import SignInError, Student
 from classroom.settings import free_port
@@ -132,7 +133,7 @@ def test_students_and_the_teacher_sign_in(classroom, signed_in):
 
 
 def test_each_student_has_the_chapters(signed_in):
-    chapters = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    chapters = [p.name for p in chapter_notebooks()]
     for student in signed_in:
         assert [f for f in student.files() if f.endswith(".ipynb")] == chapters
 

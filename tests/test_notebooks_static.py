@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted(
-    (Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb")
-)
+from bench.common import chapter_notebooks
+
+NOTEBOOKS = chapter_notebooks()  # the chapters only, never a breakage copy
 KNOWN_MARKERS = {
     "NBVAL_IGNORE_OUTPUT",
     "NBVAL_CHECK_OUTPUT",
