@@ -60,11 +60,20 @@ def test_unknown_command_is_refused(course, capsys):
     assert "Unknown command 'deploy'" in capsys.readouterr().err
 
 
-def _pip_fails_with(module, monkeypatch, output):
-    def failing(cmd, check=False, **kwargs):
-        return subprocess.CompletedProcess(cmd, 1, stdout=output)
+def _run_fails(module, monkeypatch, output, when=lambda cmd: True, calls=None):
+    """Fake subprocess.run: records each command in ``calls``; those ``when`` picks exit 1."""
 
-    monkeypatch.setattr(module.subprocess, "run", failing)
+    def fake(cmd, check=False, **kwargs):
+        if calls is not None:
+            calls.append(cmd)
+        failed = when(cmd)
+        return subprocess.CompletedProcess(cmd, int(failed), stdout=output if failed else "")
+
+    monkeypatch.setattr(module.subprocess, "run", fake)
+
+
+def _pip_fails_with(module, monkeypatch, output):
+    _run_fails(module, monkeypatch, output)
 
 
 NO_WHEEL = """Collecting tensorflow==2.21.0 (from -r requirements.txt (line 7))
@@ -260,12 +269,7 @@ def test_when_uv_fails_pip_does_the_same_install(course, monkeypatch, capsys):
     module, calls = course
     _with_uv_lock(module)
 
-    def uv_fails(cmd, check=False, **kwargs):
-        calls.append(cmd)
-        failed = _is_uv(cmd)
-        return subprocess.CompletedProcess(cmd, int(failed), stdout="error: no route" * failed)
-
-    monkeypatch.setattr(module.subprocess, "run", uv_fails)
+    _run_fails(module, monkeypatch, "error: no route", when=_is_uv, calls=calls)
     module.setup()
     assert [cmd[2] for cmd in calls] == ["pip", "uv", "pip", "uv", "pip"]
     assert calls[2][-3:] == calls[1][-3:] and calls[4][-3:] == calls[3][-3:]
@@ -277,12 +281,13 @@ def test_when_uv_cannot_be_installed_pip_installs_everything(course, monkeypatch
     module, calls = course
     _with_uv_lock(module)
 
-    def no_uv_here(cmd, check=False, **kwargs):
-        calls.append(cmd)
-        failed = "requirements-uv.lock" in cmd[-1]
-        return subprocess.CompletedProcess(cmd, int(failed), stdout="ERROR: no uv wheel" * failed)
-
-    monkeypatch.setattr(module.subprocess, "run", no_uv_here)
+    _run_fails(
+        module,
+        monkeypatch,
+        "ERROR: no uv wheel",
+        when=lambda cmd: "requirements-uv.lock" in cmd[-1],
+        calls=calls,
+    )
     module.setup()
     assert not any(_is_uv(cmd) for cmd in calls) and module.STAMP.is_file()
     assert sum("requirements-uv.lock" in cmd[-1] for cmd in calls) == 1, "tried once per run"
