@@ -13,8 +13,8 @@ command as ``course.py test`` on the copy, and expects it to FAIL. It reports
 each mutation as "caught" or "MISSED" and exits 1 if any was missed.
 
 To stay quick, each copy is cut after the cell that must catch the bug. The
-copies live next to the notebooks (relative paths keep working) and are
-deleted afterwards. ``tests/test_breakage.py`` runs the quickest of these in
+copies are written to a temporary folder, never into the project (a second
+test worker may be listing ``notebooks/`` at that moment), and removed with it. ``tests/test_breakage.py`` runs the quickest of these in
 every test run; this command runs them all.
 """
 
@@ -23,12 +23,13 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from bench.common import ROOT, chapter_notebooks, pytest_command
+from bench.common import ROOT, chapter_notebooks, kernel_env, pytest_command
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,8 @@ MUTATIONS = [
 ]
 
 
-def mutate(mutation: Mutation, apply: bool = True) -> Path:
-    """Write the mutated, truncated copy next to the original; return its path.
+def mutate(mutation: Mutation, folder: Path, apply: bool = True) -> Path:
+    """Write the mutated, truncated copy into ``folder``; return its path.
 
     With ``apply=False`` the copy is truncated but not mutated: the control run, which
     must pass, so that a "caught" really comes from the mutation.
@@ -116,7 +117,7 @@ def mutate(mutation: Mutation, apply: bool = True) -> Path:
         nb.cells = nb.cells[: ends[0] + 1]
     if apply:
         hits[0].source = hits[0].source.replace(mutation.old, mutation.new)
-    copy = path.with_name(f"_breakage_{mutation.key}{'' if apply else '_control'}.ipynb")
+    copy = folder / f"_breakage_{mutation.key}{'' if apply else '_control'}.ipynb"
     nbformat.write(nb, copy)
     return copy
 
@@ -125,28 +126,30 @@ def outcomes(mutation: Mutation, python: str = sys.executable) -> tuple[bool, bo
     """Whether the nbval tests fail on the mutated copy, and on the control copy.
 
     The two runs go side by side (each is mostly a kernel starting and importing
-    TensorFlow); both copies are deleted whatever happens.
+    TensorFlow), in a temporary folder that is removed whatever happens. The
+    environment is the one ``course.py test`` gives a kernel, with no progress log.
     """
-    copies = [mutate(mutation), mutate(mutation, apply=False)]
-    procs: list[subprocess.Popen] = []
-    try:
-        for copy in copies:
-            procs.append(
-                subprocess.Popen(
-                    [*pytest_command([copy], python), "-p", "no:cacheprovider"],
-                    cwd=ROOT,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+    with tempfile.TemporaryDirectory(prefix="course-breakage-") as tmp:
+        copies = [mutate(mutation, Path(tmp)), mutate(mutation, Path(tmp), apply=False)]
+        env = kernel_env(COURSE_PROGRESS_FILE="off")
+        procs: list[subprocess.Popen] = []
+        try:
+            for copy in copies:
+                procs.append(
+                    subprocess.Popen(
+                        [*pytest_command([copy], python), "-p", "no:cacheprovider"],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
                 )
-            )
-        mutated, control = (proc.wait() != 0 for proc in procs)
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        for copy in copies:
-            copy.unlink(missing_ok=True)
+            mutated, control = (proc.wait() != 0 for proc in procs)
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
     return mutated, control
 
 

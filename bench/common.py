@@ -64,7 +64,9 @@ def kernel_env(**overrides: str | None) -> dict[str, str]:
 
 def pytest_command(paths: list[Path], python: str = sys.executable) -> list[str]:
     """The nbval test of some notebooks, with the options CI uses (from pyproject.toml)."""
-    return [python, "-m", "pytest", "-q", *(str(p.relative_to(ROOT)) for p in paths)]
+    shown = (str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p) for p in paths)
+    # -c: the options come from pyproject.toml even for a copy outside the project.
+    return [python, "-m", "pytest", "-q", "-c", str(ROOT / "pyproject.toml"), *shown]
 
 
 def cpu_model() -> str:

@@ -14,6 +14,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from classroom.settings import chapter_notebooks
+
 FOLDER = Path(os.environ["COURSE_CLASSROOM_DIR"])
 S = json.loads((FOLDER / "classroom.json").read_text(encoding="utf-8"))
 SECRETS = json.loads((FOLDER / "secrets.json").read_text(encoding="utf-8"))
@@ -97,7 +99,7 @@ def copy_course(spawner):
     """Give a student the chapters they do not have yet; never overwrite one they have."""
     home = HOMES / spawner.user.name
     home.mkdir(parents=True, exist_ok=True)
-    for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for notebook in chapter_notebooks(ROOT):
         target = home / notebook.name
         if not target.exists():
             tmp = home / f".{notebook.name}.copying"

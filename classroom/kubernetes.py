@@ -25,6 +25,7 @@ import yaml
 from classroom.settings import (
     ROOT,
     ClassroomError,
+    chapter_notebooks,
     check_folder,
     check_options,
     copy_data,
@@ -46,7 +47,7 @@ IMAGE_FILES = (
     "pyproject.toml",
     "README.md",
 )
-IMAGE_DIRS = ("helpers", "notebooks", "lab_settings")
+IMAGE_DIRS = ("helpers", "lab_settings")  # and the chapters (only they: never a stray copy)
 
 
 def hub_pin() -> str:
@@ -199,6 +200,9 @@ def write_deployment(args) -> list[Path]:
             staging / name,
             ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_*"),
         )
+    (staging / "notebooks").mkdir()
+    for notebook in chapter_notebooks():
+        shutil.copyfile(notebook, staging / "notebooks" / notebook.name)
     copy_data(source, files, staging)
     (staging / "Dockerfile").write_text(dockerfile(), encoding="utf-8")
     remove_tree(image)

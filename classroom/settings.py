@@ -30,6 +30,14 @@ CLASS_MIN, TEACHER_MIN = 8, 32  # JupyterHub's SharedPasswordAuthenticator minim
 # Lower-case letters, digits and . _ -, starting with a letter: valid as a JupyterHub
 # name, a folder name, a Unix user name and a Kubernetes pod label alike.
 NAME_RULE = re.compile(r"[a-z][a-z0-9._-]{0,31}")
+CHAPTER_GLOB = "[0-9][0-9]_*.ipynb"  # the chapters: 00_start_here.ipynb, 01_..., never a copy
+
+
+def chapter_notebooks(root: Path = ROOT) -> list[Path]:
+    """The course's chapter notebooks in ``root/notebooks``, in order."""
+    return sorted((root / "notebooks").glob(CHAPTER_GLOB))
+
+
 MEMORY_RULE = re.compile(r"(\d+(?:\.\d+)?)([KMGT]?)", re.IGNORECASE)
 
 
