@@ -5,19 +5,30 @@
 - ``DIR/values.yaml``: the Zero to JupyterHub Helm chart's values with the settings
   ``classroom start`` uses (shared-password sign-in, the roster, the teacher as admin,
   memory and CPU per student, idle culling, the chapters copied into each home without
-  overwriting, the read-only data inside the image);
+  overwriting, the read-only data inside the image), each student's server running as
+  the image's non-root ``jovyan`` (uid 1000, gid 100) with no privilege escalation and
+  no capabilities;
 - ``DIR/image/``: a build context with a ``Dockerfile`` that installs the course's own
   pinned requirements, the helpers, the chapters and the checked data.
 
+The process cap (``--pids``) is the one limit the values cannot carry: Kubernetes has no
+process limit in a pod's spec, only the kubelet's ``podPidsLimit``, which caps every pod
+on its node (``PIDS_DOCS``). So values.yaml says so in a comment, and the command prints
+the kubelet setting the cluster needs (:func:`pids_note`). ``ulimit -u`` in the pod would
+be no substitute: every student's pod runs as uid 1000, and that limit counts all of one
+uid's processes on the node together.
+
 Kubernetes cannot run on the machines this course is tested on, so only what can be
-checked without it is tested: the YAML parses, holds those settings, and the image
-installs the same pins (``tests/test_classroom_kubernetes.py``).
+checked without it is tested: the YAML parses, holds those settings, keeps to the keys the
+chart's values.schema.yaml allows, and the image installs the same pins
+(``tests/test_classroom_kubernetes.py``).
 """
 
 from __future__ import annotations
 
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import yaml
@@ -38,6 +49,9 @@ from classroom.settings import (
 )
 
 HOME = "/home/jovyan"  # the chart's default home mount path
+UID, GID = 1000, 100  # the image's jovyan user and its group ("users"): never root (0)
+DEFAULT_PIDS = 256  # `classroom start --pids`'s default
+PIDS_DOCS = "https://kubernetes.io/docs/concepts/policy/pid-limiting/"
 COURSE = "/srv/course"
 IMAGE_FILES = (
     "requirements.txt",
@@ -88,13 +102,33 @@ def values(
                     "admin_users": [teacher],
                     "allow_existing_users": False,
                 },
+                # What the chart has no singleuser key for, passed to KubeSpawner: the group
+                # (runAsGroup) and the rest of the notebook container's securityContext.
+                # KubeSpawner adds container_security_context on top of what singleuser.uid
+                # and singleuser.allowPrivilegeEscalation set, and only to that container
+                # (not to the chart's init containers); singleuser.extraPodConfig would
+                # instead replace the pod's securityContext and lose fsGid's fsGroup.
+                "KubeSpawner": {
+                    "gid": GID,
+                    "container_security_context": {
+                        "runAsNonRoot": True,
+                        "capabilities": {"drop": ["ALL"]},
+                    },
+                },
             }
         },
         "singleuser": {
             "image": {"name": name, "tag": tag},
             "defaultUrl": "/lab/tree/00_start_here.ipynb",
+            # The same caps as `classroom start`: memory (the container's cgroup memory
+            # limit) and CPU time (a CFS quota of --cpus CPUs).
             "memory": {"limit": mem_bytes, "guarantee": mem_bytes},
             "cpu": {"limit": float(cpus), "guarantee": float(cpus) / 2},
+            # The server runs as the image's jovyan, never as root (the chart's own keys:
+            # KubeSpawner's runAsUser, fsGroup and allowPrivilegeEscalation).
+            "uid": UID,
+            "fsGid": GID,
+            "allowPrivilegeEscalation": False,
             "extraEnv": {
                 "COURSE_DATA_DIR": f"{COURSE}/data",
                 "PYTHONHASHSEED": "0",
@@ -127,6 +161,23 @@ def values(
     return config
 
 
+def pids_note(pids: int) -> str:
+    """What the teacher must set on the cluster for `classroom start`'s process cap.
+
+    Kubernetes has no process limit in a pod's spec; the kubelet's ``podPidsLimit`` (or
+    its flag ``--pod-max-pids``) caps every pod on its node.
+    """
+    return (
+        f"Process limit: `classroom start --pids {pids}` caps each student at {pids} processes\n"
+        "(threads included). Kubernetes cannot set a pod's process limit from Helm values,\n"
+        "so values.yaml cannot: set it in the kubelet configuration of the nodes that run\n"
+        "the students' servers (it caps every pod on those nodes):\n"
+        f"    podPidsLimit: {pids}\n"
+        f"(or start their kubelets with --pod-max-pids={pids}). See\n"
+        f"{PIDS_DOCS}"
+    )
+
+
 def dockerfile() -> str:
     return f"""\
 # The course's single-user image for Zero to JupyterHub (written by
@@ -134,8 +185,9 @@ def dockerfile() -> str:
 #   docker build -t IMAGE .
 FROM python:3.11-slim
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONHASHSEED=0
-# The chart runs the server as uid 1000 in group 100 (fsGid), with its home at {HOME}.
-RUN useradd --create-home --home-dir {HOME} --uid 1000 --gid 100 jovyan
+# values.yaml runs the server as this user, uid {UID} in group {GID} (never root), with its
+# home at {HOME}.
+RUN useradd --create-home --home-dir {HOME} --uid {UID} --gid {GID} jovyan
 WORKDIR {COURSE}
 COPY requirements.txt requirements.lock requirements-classroom.txt requirements-classroom.lock \
      pyproject.toml README.md ./
@@ -150,15 +202,21 @@ COPY lab_settings/overrides.json /usr/local/share/jupyter/lab/settings/overrides
 # The datasets, checked against their SHA256SUMS, read-only for the students.
 COPY data ./data
 RUN python -m helpers.datasets verify {COURSE}/data && chmod -R a-w {COURSE}/data
-USER 1000
+USER {UID}:{GID}
 WORKDIR {HOME}
 CMD ["jupyterhub-singleuser"]
 """
 
 
 def write_deployment(args) -> list[Path]:
-    """Check the options, then write values.yaml and the image's build context."""
+    """Check the options, then write values.yaml and the image's build context.
+
+    Prints :func:`pids_note` (to stderr): the process cap is the cluster's to set.
+    """
     teacher, roster = check_options(args)
+    pids = getattr(args, "pids", DEFAULT_PIDS)  # `--pids`, as `classroom start` takes it
+    if isinstance(pids, bool) or not isinstance(pids, int) or pids < 1:
+        raise ClassroomError(f"--pids {pids} must be a whole number of 1 or more, e.g. 256.")
     source = Path(args.data).expanduser().resolve()
     files = verify_data(source)
     out = check_folder(Path(args.out))
@@ -181,6 +239,7 @@ def write_deployment(args) -> list[Path]:
         "# Zero to JupyterHub values for the course's classroom, written by\n"
         "# `python3 course.py classroom kubernetes`. It holds the class and teacher\n"
         "# passwords: keep it private (it is readable by its owner only).\n"
+        "#\n" + "".join(f"# {line}\n" for line in pids_note(pids).splitlines())
     )
     values_path = out / "values.yaml"
     write_atomically(
@@ -207,4 +266,5 @@ def write_deployment(args) -> list[Path]:
     (staging / "Dockerfile").write_text(dockerfile(), encoding="utf-8")
     remove_tree(image)
     staging.rename(image)
+    print(f"\n{pids_note(pids)}\n", file=sys.stderr, flush=True)
     return [values_path, image / "Dockerfile"]
