@@ -14,8 +14,9 @@ each mutation as "caught" or "MISSED" and exits 1 if any was missed.
 
 To stay quick, each copy is cut after the cell that must catch the bug. The
 copies are written to a temporary folder, never into the project (a second
-test worker may be listing ``notebooks/`` at that moment), and removed with it. ``tests/test_breakage.py`` runs the quickest of these in
-every test run; this command runs them all.
+test worker may be listing ``notebooks/`` at that moment), and removed with
+it. ``tests/test_breakage.py`` runs the quickest of these in every test run;
+this command runs them all.
 """
 
 from __future__ import annotations

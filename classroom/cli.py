@@ -39,9 +39,15 @@ def _start_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument(
-        "--mem", default="2G", type=_memory, help="memory per student (enforced only under systemd)"
+        "--mem", default="2G", type=_memory, help="memory cap per student (at least 1G)"
     )
-    parser.add_argument("--cpus", type=float, default=1.0, help="CPU cores per student")
+    parser.add_argument("--cpus", type=float, default=1.0, help="CPU cores per student (a quota)")
+    parser.add_argument(
+        "--pids",
+        type=int,
+        default=256,
+        help="most processes and threads per student (a fork bomb stays inside; default 256)",
+    )
     parser.add_argument(
         "--idle-minutes",
         type=int,
@@ -61,6 +67,22 @@ def _start_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--ssl-cert", default="")
     parser.add_argument("--ssl-key", default="")
+    parser.add_argument(
+        "--account-prefix",
+        default="jupyter-",
+        help="prefix of the students' Unix accounts (default: %(default)s, as TLJH)",
+    )
+    parser.add_argument(
+        "--student-env",
+        default="/opt/dl-course",
+        help="where the students' read-only Python environment is built (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--shared-account",
+        action="store_true",
+        help="run every student's server as this account, with nothing keeping students "
+        "apart (start prints what any student can then do)",
+    )
 
 
 def _memory(text: str) -> str:
@@ -129,6 +151,16 @@ def _start(args: argparse.Namespace) -> int:
     lines = [
         f"Classroom folder: {folder}",
         f"Students on the roster: {len(settings.roster)}; teacher: {settings.teacher}",
+    ]
+    if settings.isolation == "accounts":
+        limits = settings.cgroup_parent and f"control group {settings.cgroup_parent}"
+        lines += [
+            f"Each student works as their own account, limited to --mem {settings.mem}, "
+            f"--cpus {settings.cpus:g}, --pids {settings.pids} ({limits or 'systemd units'}):",
+            *(f"  {name} -> {account}" for name, account in settings.accounts.items()),
+            f"Students' environment (read-only): {settings.student_env}",
+        ]
+    lines += [
         f"Data (read-only copy, checksums verified): {settings.data_dir}",
     ]
     if settings.site_dir:

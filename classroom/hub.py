@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from classroom import accounts, cgroups, isolation, studentenv
 from classroom.settings import (
     ROOT,
     ClassroomError,
@@ -39,24 +39,16 @@ CONFIG = Path(__file__).with_name("jupyterhub_config.py")
 MARKER = "COURSE_CLASSROOM"
 
 
-def systemd_available() -> bool:
-    """True where systemd runs this machine, so it can enforce per-student limits."""
-    return Path("/run/systemd/system").is_dir() and shutil.which("systemd-run") is not None
-
-
-def warnings_for(settings: Settings, spawner: str) -> list[str]:
+def warnings_for(settings: Settings, route: isolation.Route) -> list[str]:
     """What the teacher must know before the class signs in."""
     said = []
-    if spawner != "systemd":
+    if route.isolation == "shared":
+        why = f" ({route.why_not})" if route.why_not else ""
         said.append(
-            "WARNING: this machine does not run systemd, so the students' servers run as "
-            "plain processes of this account. Not enforced: the memory limit (--mem "
-            f"{settings.mem}; one student's runaway kernel can use up the machine's memory and "
-            "stop others' kernels), the CPU limit (--cpus only caps TensorFlow's threads), and "
-            "separation between students (code one student runs can read or change another "
-            "student's files). For a real class, run this on a Linux server with systemd, "
-            "where each student gets an enforced limit, or on Kubernetes (`classroom "
-            "kubernetes`)."
+            f"WARNING: the students are not kept apart{why}: "
+            f"{isolation.SHARED_RISKS.format(user=isolation._me())}. Use this only for one "
+            "learner or a class whose members you trust with each other's work and the "
+            "teacher's password."
         )
     if settings.ip not in ("127.0.0.1", "localhost", "::1") and not settings.ssl_cert:
         said.append(
@@ -71,6 +63,7 @@ def warnings_for(settings: Settings, spawner: str) -> list[str]:
 def prepare(args) -> tuple[Path, Settings, tuple[str, str, bool], list[str]]:
     """Check every option, then write the classroom folder; nothing is written on error."""
     teacher, roster = check_options(args)
+    isolation.check_memory_floor(args.mem)
     check_port(args.ip, args.port)
     source = Path(args.data).expanduser().resolve()
     files = verify_data(source)
@@ -82,10 +75,17 @@ def prepare(args) -> tuple[Path, Settings, tuple[str, str, bool], list[str]]:
             "(Ctrl-C in its terminal, or `kill` that process id), or pass another --dir."
         )
     passwords = load_passwords(folder)
+    route = isolation.choose(len(roster), args.shared_account)
+    prefix = args.account_prefix
+    planned: dict[str, accounts.Account] = {}
+    if route.isolation == "accounts":
+        isolation.check_reachable(folder)
+        planned = accounts.plan([*roster, teacher], prefix)
+        accounts.check_existing(planned.values(), folder / "homes")
+        studentenv.interpreter()  # one the students can run exists (the build comes later)
     # Every check passed: from here on the folder is written.
     folder.mkdir(parents=True, exist_ok=True)
     data = copy_data(source, files, folder)
-    spawner = "systemd" if systemd_available() else "local"
     site = Path(args.site or ROOT / "site").resolve()
     settings = Settings(
         roster=roster,
@@ -100,13 +100,23 @@ def prepare(args) -> tuple[Path, Settings, tuple[str, str, bool], list[str]]:
         ssl_key=str(Path(args.ssl_key).resolve()) if args.ssl_key else "",
         site_dir=str(site) if (site / "index.html").is_file() else "",
         internal_ports={"hub": free_port(), "proxy_api": free_port(), "site": free_port()},
-        spawner=spawner,
+        spawner=route.spawner,
+        isolation=route.isolation,
+        account_prefix=prefix,
+        pids=args.pids,
+        accounts={name: planned[name].name for name in roster} if planned else {},
     )
     (folder / "state").mkdir(exist_ok=True)
     (folder / "homes").mkdir(exist_ok=True)
+    if route.isolation == "accounts":
+        isolation.lock_down(folder)
+        accounts.ensure(planned.values(), folder / "homes")
+        settings.student_env = str(studentenv.build(Path(args.student_env)))
+        if route.spawner == "local":
+            settings.cgroup_parent = isolation.class_group(folder, prefix)
     save_passwords(folder, passwords[0], passwords[1])  # the hub's config reads them there
     settings.save(folder)
-    return folder, settings, passwords, warnings_for(settings, spawner)
+    return folder, settings, passwords, warnings_for(settings, route)
 
 
 def hub_command() -> list[str]:
@@ -205,6 +215,15 @@ def stop_leftovers(folder: Path, grace: float = 10.0) -> list[int]:
     return pids
 
 
+def remove_class_groups(settings: Settings) -> None:
+    """The class's control groups, once its processes are gone (none when there were none)."""
+    if not settings.cgroup_parent:
+        return
+    found = cgroups.detect()
+    if not isinstance(found, str):
+        cgroups.remove_tree(found, settings.cgroup_parent)
+
+
 def run_hub(folder: Path, settings: Settings, on_ready: Callable[[], None] | None = None) -> int:
     """Run the hub until it exits or this process gets Ctrl-C / SIGTERM; clean up."""
     proc = start_hub_process(folder)
@@ -241,6 +260,7 @@ def run_hub(folder: Path, settings: Settings, on_ready: Callable[[], None] | Non
                 proc.kill()
                 proc.wait()
         stop_leftovers(folder)
+        remove_class_groups(settings)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0 if stopping else code

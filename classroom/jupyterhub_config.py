@@ -10,11 +10,13 @@ machine: the same settings appear, translated, in ``kubernetes.py``.
 
 import json
 import os
-import shutil
+import pwd
 import sys
 from pathlib import Path
 
-from classroom.settings import chapter_notebooks
+from classroom import accounts
+from classroom.settings import chapter_notebooks, memory_bytes
+from classroom.spawner import CourseAuthenticator, give_chapters
 
 FOLDER = Path(os.environ["COURSE_CLASSROOM_DIR"])
 S = json.loads((FOLDER / "classroom.json").read_text(encoding="utf-8"))
@@ -25,6 +27,13 @@ STATE = FOLDER / "state"
 HOMES = FOLDER / "homes"
 PORTS = S["internal_ports"]
 CPUS = max(1, round(S["cpus"]))
+# "accounts": each student's server runs as their own account (the hub is root), from the
+# students' read-only environment (studentenv.py). "shared": every server runs as the hub's
+# account, from its own .venv (a learner alone, or a teacher's explicit --shared-account).
+ISOLATED = S.get("isolation", "shared") == "accounts"
+PREFIX = S.get("account_prefix", accounts.PREFIX)
+SERVER_BIN = Path(S["student_env"]) / "venv" / "bin" if ISOLATED else BIN
+LAB_SETTINGS = Path(S["student_env"]) / "lab_settings" if ISOLATED else ROOT / "lab_settings"
 
 # --- where it listens ------------------------------------------------------------------------
 scheme = "https" if S["ssl_cert"] else "http"
@@ -46,7 +55,7 @@ c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = str(STATE / "jupyterhub.pid")
 
 # --- who may sign in ---------------------------------------------------------------------------
-c.JupyterHub.authenticator_class = "shared-password"
+c.JupyterHub.authenticator_class = CourseAuthenticator  # the shared password, names as read
 c.SharedPasswordAuthenticator.user_password = SECRETS["class_password"]
 c.SharedPasswordAuthenticator.admin_password = SECRETS["teacher_password"]
 c.Authenticator.allowed_users = set(S["roster"])
@@ -58,26 +67,35 @@ c.JupyterHub.template_vars = {
 }
 
 # --- each student's server ----------------------------------------------------------------------
-if S.get("spawner") == "systemd":
-    # Enforced limits, one systemd unit per student (see README: not testable without systemd).
-    c.JupyterHub.spawner_class = "systemdspawner.SystemdSpawner"
-    c.SystemdSpawner.username_template = os.environ.get("USER") or "root"
-    c.SystemdSpawner.user_workingdir = str(HOMES / "{USERNAME}")
+if ISOLATED and S.get("spawner") == "systemd":
+    # One systemd unit per student, run as the student's account, with systemd's limits.
+    c.JupyterHub.spawner_class = "classroom.spawner.CourseSystemdSpawner"
+    c.CourseSystemdSpawner.account_prefix = PREFIX
+    c.SystemdSpawner.username_template = "{USERNAME}"  # expanded to the account's name
+    c.SystemdSpawner.unit_name_template = "dl-course-{USERNAME}"
     c.SystemdSpawner.isolate_tmp = True
     c.SystemdSpawner.disable_user_sudo = True
+    c.SystemdSpawner.unit_extra_properties = {"TasksMax": str(S["pids"]), "MemorySwapMax": "0"}
+elif ISOLATED:
+    # The student's own account, in a control group with the memory, CPU and process caps.
+    c.JupyterHub.spawner_class = "classroom.spawner.CourseSpawner"
+    c.CourseSpawner.account_prefix = PREFIX
+    c.CourseSpawner.cgroup_parent = S["cgroup_parent"]
+    c.CourseSpawner.memory_bytes = memory_bytes(S["mem"])
+    c.CourseSpawner.cpus = float(S["cpus"])
+    c.CourseSpawner.pids = int(S["pids"])
 else:
-    # All servers run as this account: nothing limits memory or separates students' files.
+    # --shared-account: every server runs as this account; nothing separates the students.
     c.JupyterHub.spawner_class = "simple"
-    c.SimpleLocalProcessSpawner.home_dir_template = str(HOMES / "{username}")
 c.Spawner.mem_limit = S["mem"]
 c.Spawner.cpu_limit = float(S["cpus"])
-c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
+c.Spawner.cmd = [str(SERVER_BIN / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab/tree/00_start_here.ipynb"
 c.Spawner.args = [
-    f"--LabApp.app_settings_dir={ROOT / 'lab_settings'}",  # no news pop-up, as in `lab`
+    f"--LabApp.app_settings_dir={LAB_SETTINGS}",  # no news pop-up, as in `lab`
     "--ZMQChannelsWebsocketConnection.iopub_data_rate_limit=5000000",
 ]
-if os.geteuid() == 0:  # e.g. a container run as root: Jupyter refuses to start without it
+if os.geteuid() == 0 and not ISOLATED:  # Jupyter refuses to run as root without it
     c.Spawner.args.append("--allow-root")
 c.Spawner.http_timeout = 120
 c.Spawner.start_timeout = 120
@@ -93,18 +111,21 @@ c.Spawner.environment = {
     "OMP_NUM_THREADS": str(CPUS),
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
+if ISOLATED:  # the students' environment first; nothing of the hub's account on the path
+    c.Spawner.environment["PATH"] = f"{SERVER_BIN}:/usr/local/bin:/usr/bin:/bin"
 
 
 def copy_course(spawner):
     """Give a student the chapters they do not have yet; never overwrite one they have."""
-    home = HOMES / spawner.user.name
-    home.mkdir(parents=True, exist_ok=True)
-    for notebook in chapter_notebooks(ROOT):
-        target = home / notebook.name
-        if not target.exists():
-            tmp = home / f".{notebook.name}.copying"
-            shutil.copyfile(notebook, tmp)
-            os.replace(tmp, target)  # a copy cut short never looks like a chapter
+    if ISOLATED:
+        entry = pwd.getpwnam(accounts.plan([spawner.user.name], PREFIX)[spawner.user.name].name)
+        home = Path(entry.pw_dir)
+        give_chapters(home, chapter_notebooks(ROOT), entry.pw_uid, entry.pw_gid)
+    else:
+        home = HOMES / accounts.folder_name(spawner.user.name)
+        home.mkdir(parents=True, exist_ok=True)
+        give_chapters(home, chapter_notebooks(ROOT))
+        spawner.home_dir = str(home)
     spawner.notebook_dir = str(home)
 
 

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from classroom import accounts
 from classroom.settings import ClassroomError, Settings
 from helpers import progress
+
+
+def student_log(folder: Path, student: str) -> Path | None:
+    """A student's progress log in their home; None when a link stands in its way.
+
+    Only that student's account (and the hub) can write their home, so no one else can add
+    to it. The report runs as the hub's account and follows no link a student planted.
+    """
+    home = folder / "homes" / accounts.folder_name(student)
+    log = progress.log_path(home=home)
+    if any(p.is_symlink() for p in (home, log.parent, log)):
+        return None
+    return log
 
 
 def class_rows(folder: Path) -> list[progress.Row]:
@@ -14,9 +28,19 @@ def class_rows(folder: Path) -> list[progress.Row]:
     catalogue = progress.all_checks()
     rows: list[progress.Row] = []
     for student in settings.roster:
-        log = progress.log_path(home=folder / "homes" / student)
-        rows += progress.summarize(student, progress.read_events(log), catalogue)
+        events = progress.read_events(student_log(folder, student))
+        rows += progress.summarize(student, events, catalogue)
     return rows
+
+
+def account_lines(folder: Path) -> list[str]:
+    """Which Unix account each roster name works as (none when the class shares one)."""
+    settings = Settings.load(folder)
+    if not settings.accounts:
+        return ["Every student works as the hub's own account (--shared-account)."]
+    return ["Students and their accounts:"] + [
+        f"  {name} -> {settings.accounts.get(name, '(not made yet)')}" for name in settings.roster
+    ]
 
 
 def report(folder: Path, csv_path: Path | None = None) -> str:
@@ -36,4 +60,4 @@ def report(folder: Path, csv_path: Path | None = None) -> str:
                 f"Could not write {csv_path} ({err.strerror or err}): choose a file in a "
                 "folder you can write to."
             ) from None
-    return progress.format_table(rows)
+    return "\n".join([*account_lines(folder), "", progress.format_table(rows)])

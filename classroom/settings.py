@@ -26,7 +26,8 @@ SETTINGS_NAME = "classroom.json"
 SECRETS_NAME = "secrets.json"
 CLASS_PASSWORD_ENV = "COURSE_CLASS_PASSWORD"
 TEACHER_PASSWORD_ENV = "COURSE_TEACHER_PASSWORD"
-CLASS_MIN, TEACHER_MIN = 8, 32  # JupyterHub's SharedPasswordAuthenticator minimums
+CLASS_MIN, TEACHER_MIN = 8, 32
+MIN_PIDS = 64  # JupyterHub's SharedPasswordAuthenticator minimums
 # Lower-case letters, digits and . _ -, starting with a letter: valid as a JupyterHub
 # name, a folder name, a Unix user name and a Kubernetes pod label alike.
 NAME_RULE = re.compile(r"[a-z][a-z0-9._-]{0,31}")
@@ -62,11 +63,20 @@ class Settings:
     site_dir: str = ""
     course_root: str = str(ROOT)
     spawner: str = "local"  # "systemd" where systemd can enforce the limits
+    # "accounts": one Unix account and one control group per student (the hub runs as root);
+    # "shared": every server runs as the hub's account (--shared-account, or a learner alone).
+    isolation: str = "shared"
+    account_prefix: str = "jupyter-"
+    cgroup_parent: str = ""  # the class's control group ("" when there is none)
+    pids: int = 256
+    student_env: str = ""  # the students' read-only environment (studentenv.py)
+    accounts: dict[str, str] = field(default_factory=dict)  # roster name -> Unix account
     # Ports that only the hub itself uses (chosen free at each start).
     internal_ports: dict[str, int] = field(default_factory=dict)
 
     def save(self, folder: Path) -> None:
-        write_atomically(folder / SETTINGS_NAME, json.dumps(asdict(self), indent=2) + "\n")
+        text = json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
+        write_atomically(folder / SETTINGS_NAME, text, mode=0o600)  # the hub's eyes only
 
     @classmethod
     def load(cls, folder: Path) -> Settings:
@@ -102,7 +112,7 @@ def read_roster(path: Path, teacher: str = "teacher") -> list[str]:
             "one per line (for example `kim.minjun`), and pass it with --roster."
         )
     try:
-        lines = path.read_text(encoding="utf-8").split("\n")
+        lines = path.read_text(encoding="utf-8-sig").split("\n")  # a spreadsheet's BOM too
     except UnicodeDecodeError:
         raise ClassroomError(
             f"The roster {path} is not UTF-8 text. Save it as plain text "
@@ -110,15 +120,20 @@ def read_roster(path: Path, teacher: str = "teacher") -> list[str]:
         ) from None
     if lines and lines[-1] == "":
         lines.pop()  # the newline at the end of the last line
+    from classroom.accounts import sign_in_problem
+
     problems, seen, names = [], {}, []
     for number, raw in enumerate(lines, start=1):
-        name = raw.strip()
-        if not name:
+        name, problem = sign_in_problem(raw.rstrip("\r"))
+        if problem and name:
+            problems.append(f"line {number} ({raw.strip()!r}) {problem}")
+        elif not name:
             problems.append(f"line {number} is blank")
-        elif not NAME_RULE.fullmatch(name):
-            problems.append(f"line {number} ({raw!r}) is not a valid user name")
         elif name in seen:
-            problems.append(f"line {number} repeats {name!r} (first on line {seen[name]})")
+            problems.append(
+                f"line {number} ({raw.strip()!r}) is the same sign-in name as line {seen[name]} "
+                f"({name!r}: names are compared without case and extra spaces)"
+            )
         elif name == teacher:
             problems.append(f"line {number} is the teacher's name {name!r}")
         else:
@@ -131,10 +146,10 @@ def read_roster(path: Path, teacher: str = "teacher") -> list[str]:
             f"; and {len(problems) - 8} more" if len(problems) > 8 else ""
         )
         raise ClassroomError(
-            f"The roster {path} cannot be used: {shown}. Write one name per line, with no "
-            "blank lines and no repeats; a name is 1 to 32 lower-case letters, digits, dots, "
-            "hyphens or underscores, starting with a letter (e.g. `kim.minjun`), and is not "
-            f"the teacher's name ({teacher!r}, set with --teacher)."
+            f"The roster {path} cannot be used: {shown}. Write one name per line, as each "
+            "student will type it to sign in (e.g. `kim.minjun`, `Kim Minjun` or `김민준`; "
+            "capitals and extra spaces do not count), with no blank lines and no repeats, and "
+            f"not the teacher's name ({teacher!r}, set with --teacher)."
         )
     return names
 
@@ -154,6 +169,12 @@ def check_options(args) -> tuple[str, list[str]]:
     roster = read_roster(Path(args.roster), teacher)
     if args.cpus <= 0:
         raise ClassroomError(f"--cpus {args.cpus} must be above 0, e.g. --cpus 1.")
+    if getattr(args, "pids", 256) < MIN_PIDS:
+        raise ClassroomError(
+            f"--pids {args.pids} is too few: a student's server, a kernel and TensorFlow's "
+            f"threads need about 60 (threads count as processes here). Use --pids {MIN_PIDS} "
+            "or more (the default, 256, leaves room for a terminal and a few scripts)."
+        )
     if args.idle_minutes < 1:
         raise ClassroomError(f"--idle-minutes {args.idle_minutes} must be 1 or more.")
     if bool(args.ssl_cert) != bool(args.ssl_key):

@@ -1,7 +1,7 @@
 """The notebook tests must fail when a chapter really breaks (see bench/breakage.py).
 
-Each case writes a mutated, truncated copy of a notebook to a temporary folder and runs the same nbval
-command as `course.py test` on it; the run must fail. Only the quick mutations
+Each case writes a mutated, truncated copy of a notebook to a temporary folder and runs
+the same nbval command as `course.py test` on it; the run must fail. Only the quick mutations
 run here; `python3 course.py breakage` runs them all.
 """
 

@@ -1,31 +1,43 @@
-"""The classroom server (issue 18): a real JupyterHub on loopback, driven over HTTP.
+"""The classroom server: a real JupyterHub on loopback, driven over HTTP, as root.
 
 `python3 course.py classroom start` runs on free ports with a two-student roster and tiny
-data; then two students and the teacher sign in, a kernel reached through the proxy runs a
-course check, the report shows who passed it, a student is kept out of another's server,
-wrong passwords and strangers are refused, and an edited notebook survives a restart. After
-each stop no process of the classroom is left and its ports are free.
+data, as these machines run it: as root, so each student gets their own Unix account (a
+prefix unique to this run) and control group, and their servers run from the students'
+read-only environment (built in a temporary folder). Then two students and the teacher sign
+in, a kernel reached through the proxy runs a course check, the report shows who passed it,
+a student is kept out of another's server, wrong passwords and strangers are refused, and an
+edited notebook survives a restart, even of a student whose account had to be made again.
 
-Every wait polls a condition (a port, an API answer) with a deadline; nothing sleeps a fixed
-time. About a minute on two busy cores.
+An attack suite runs on the same hub: from inside
+alice's kernel, every way of reaching the hub's secrets, bob's work, bob's kernel or past
+the limits is tried and must be refused. After each stop no process and no control group of
+the classroom is left and its ports are free; accounts are removed at the end.
+
+Every wait polls a condition (a port, an API answer, a process gone) with a deadline;
+nothing sleeps a fixed time. About two minutes on two busy cores, most of it building the
+students' environment once.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pwd
 import signal
 import subprocess
 import sys
+import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
 import requests
 
 from bench.common import chapter_notebooks
+from classroom import accounts, cgroups
 from classroom import hub as hub_module
 from classroom.client import SignInError, Student
-from classroom.settings import free_port
+from classroom.settings import free_port, remove_tree
 from conftest import make_tiny_data
 from helpers import datasets
 
@@ -33,12 +45,13 @@ ROOT = Path(__file__).resolve().parent.parent
 CLASS_PW = "class-pass-2026"
 TEACHER_PW = "t" * 8 + "-teacher-password-long-enough-32"
 STUDENTS = ["alice", "bob"]
+MEM, PIDS = "1G", 128  # the smallest --mem start accepts, so the memory test is quick
 
 
 class Classroom:
     """A classroom started with the launcher's own command, stopped by its process id."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, student_env: Path, prefix: str):
         self.dir = tmp / "class"
         self.roster = tmp / "students.txt"
         self.roster.write_text("\n".join(STUDENTS) + "\n", encoding="utf-8")
@@ -50,6 +63,8 @@ class Classroom:
         self.site = tmp / "site"  # a stand-in for the built course website
         self.site.mkdir()
         (self.site / "index.html").write_text("<h1>course map</h1>", encoding="utf-8")
+        self.student_env = student_env
+        self.prefix = prefix
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -74,6 +89,14 @@ class Classroom:
                     "30",
                     "--site",
                     str(self.site),
+                    "--mem",
+                    MEM,
+                    "--pids",
+                    str(PIDS),
+                    "--account-prefix",
+                    self.prefix,
+                    "--student-env",
+                    str(self.student_env),
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -81,7 +104,7 @@ class Classroom:
                 start_new_session=True,
             )
         ready = hub_module.wait_for(
-            lambda: self.proc.poll() is not None or hub_module.api_ready(self.port), 240
+            lambda: self.proc.poll() is not None or hub_module.api_ready(self.port), 600
         )
         if not ready or self.proc.poll() is not None:
             self.stop()
@@ -90,9 +113,20 @@ class Classroom:
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
+    def settings(self) -> dict:
+        return json.loads((self.dir / "classroom.json").read_text())
+
     def ports(self) -> list[int]:
-        settings = json.loads((self.dir / "classroom.json").read_text())
-        return [self.port, *settings["internal_ports"].values()]
+        return [self.port, *self.settings()["internal_ports"].values()]
+
+    def account(self, name: str) -> pwd.struct_passwd:
+        return pwd.getpwnam(self.settings()["accounts"][name])
+
+    def groups(self) -> list[Path]:
+        """The classroom's control-group folders that exist now."""
+        found = cgroups.detect()
+        assert not isinstance(found, str), found
+        return [p for p in found.group(self.settings()["cgroup_parent"]).paths() if p.is_dir()]
 
     def stop(self) -> None:
         """SIGTERM, as a service manager or Ctrl-C would send; wait for a clean exit."""
@@ -107,11 +141,28 @@ class Classroom:
 
 
 @pytest.fixture(scope="module")
-def classroom(tmp_path_factory):
-    room = Classroom(tmp_path_factory.mktemp("classroom"))
-    room.start()
-    yield room
-    room.stop()
+def classroom():
+    if os.geteuid() != 0:
+        pytest.skip("the classroom's accounts need root (CI and the course's machines are root)")
+    # Not pytest's tmp_path: that lives in a folder only root may enter, and the students'
+    # accounts must reach their homes.
+    tmp = Path(tempfile.mkdtemp(prefix="course-classroom-"))
+    tmp.chmod(0o755)
+    prefix = f"dlt{uuid.uuid4().hex[:4]}-"  # at most 8 characters
+    room = Classroom(tmp, tmp / "student-env", prefix)
+    try:
+        room.start()
+        yield room
+    finally:
+        try:
+            room.stop()
+            settings = room.settings() if (room.dir / "classroom.json").exists() else {}
+            found = cgroups.detect()
+            if settings.get("cgroup_parent") and not isinstance(found, str):
+                cgroups.remove_tree(found, settings["cgroup_parent"])
+            accounts.remove(accounts.plan([*STUDENTS, "teacher"], prefix).values())
+        finally:
+            remove_tree(tmp)
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +235,189 @@ def test_a_student_cannot_reach_another_students_server(signed_in):
     assert alice.server_api("GET", "contents", user="bob").status_code == 403
     page = alice.get("user/bob/lab")
     assert page.status_code == 403, "bob's server let alice in"
+
+
+def _refused(kernel, code: str) -> str:
+    """Run ``code`` (which must raise) in a kernel; the error's type and text."""
+    result = kernel.run(code, timeout=120)
+    assert result.error, f"this should have been refused, but ran: {code!r} -> {result.stdout!r}"
+    return result.error
+
+
+def test_a_students_kernel_runs_as_their_own_account(classroom, signed_in):
+    alice, _ = signed_in
+    out = alice.kernel().run("import os, pwd; print(os.geteuid(), pwd.getpwuid(os.geteuid())[0])")
+    uid, name = out.stdout.split()
+    account = classroom.account("alice")
+    assert (int(uid), name) == (account.pw_uid, account.pw_name) and int(uid) != 0
+    assert name.startswith(classroom.prefix), "the account carries the class's prefix"
+    home = Path(account.pw_dir)
+    assert home.stat().st_uid == account.pw_uid and home.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_student_cannot_reach_the_hubs_secrets(classroom, signed_in):
+    alice, _ = signed_in
+    kernel = alice.kernel()
+    state = classroom.dir / "state"
+    for path in (
+        classroom.dir / "secrets.json",
+        classroom.dir / "classroom.json",
+        state / "jupyterhub_cookie_secret",
+        state / "jupyterhub.sqlite",
+    ):
+        assert "PermissionError" in _refused(kernel, f"open({str(path)!r}).read()")
+    assert "PermissionError" in _refused(kernel, f"import os; os.listdir({str(classroom.dir)!r})")
+    # The hub's own processes (the proxy token and the teacher's password live in their
+    # environment) are root's: their environment cannot be read.
+    assert "PermissionError" in _refused(
+        kernel, f"open('/proc/{classroom.proc.pid}/environ').read()"
+    )
+
+
+def test_a_student_cannot_read_or_change_anothers_work(classroom, signed_in):
+    alice, bob = signed_in
+    bob.kernel().run("from helpers import checks\nchecks.check_relu(lambda x: x)")  # a log
+    bob_home = Path(classroom.account("bob").pw_dir)
+    log = bob_home / ".dl-course" / "progress.jsonl"
+    assert log.is_file(), "bob's attempt was logged in bob's home"
+    before = log.read_bytes()
+    kernel = alice.kernel()
+    notebook = bob_home / "01_neurons_and_activations.ipynb"
+    for code in (
+        f"import os; os.listdir({str(bob_home)!r})",
+        f"open({str(notebook)!r}).read()",
+        f"open({str(notebook)!r}, 'w').write('gone')",
+        f"open({str(bob_home / 'planted.txt')!r}, 'w').write('x')",
+        # a forged pass in bob's progress log
+        f'open({str(log)!r}, \'a\').write(\'{{"chapter": "01", "check": "check_relu", '
+        f'"passed": true}}\\n\')',
+    ):
+        assert "PermissionError" in _refused(kernel, code), code
+    assert log.read_bytes() == before, "bob's log is unchanged"
+    # Nor can the course, the data or the students' environment be changed.
+    for path in (
+        Path(classroom.settings()["data_dir"]) / "mnist.npz",
+        Path(classroom.settings()["student_env"]) / "venv" / "pyvenv.cfg",
+    ):
+        error = _refused(kernel, f"open({str(path)!r}, 'a').write('x')")
+        assert "PermissionError" in error or "OSError" in error, error
+
+
+def test_a_student_cannot_reach_anothers_kernel(classroom, signed_in):
+    alice, bob = signed_in
+    bobs = bob.kernel()
+    pid = int(bobs.run("import os; print(os.getpid())").stdout)
+    connection = bobs.run(
+        "from ipykernel.connect import get_connection_file; print(get_connection_file())"
+    ).stdout.strip()
+    assert Path(connection).is_file() and Path(connection).stat().st_mode & 0o077 == 0
+    kernel = alice.kernel()
+    assert "PermissionError" in _refused(kernel, f"open({connection!r}).read()")
+    assert "PermissionError" in _refused(
+        kernel, f"import os, signal; os.kill({pid}, signal.SIGKILL)"
+    )
+    assert bobs.run("print(6 * 7)").stdout.strip() == "42", "bob's kernel still answers"
+
+
+def test_a_student_cannot_reach_anothers_server_around_the_proxy(classroom, signed_in):
+    """Bob's server listens on loopback; alice's kernel, on the same machine, calls it directly."""
+    import psutil
+
+    alice, _ = signed_in
+    bob = classroom.account("bob")
+    ports = [
+        conn.laddr.port
+        for proc in psutil.process_iter(["uids", "cmdline"])
+        if proc.info["uids"]
+        and proc.info["uids"].real == bob.pw_uid
+        and any("jupyterhub-singleuser" in part for part in proc.info["cmdline"] or [])
+        for conn in proc.net_connections(kind="inet")
+        if conn.status == psutil.CONN_LISTEN
+    ]
+    assert ports, "bob's server is listening"
+    result = alice.kernel().run(
+        "import http.client\n"
+        f"c = http.client.HTTPConnection('127.0.0.1', {ports[0]}, timeout=30)\n"
+        "c.request('GET', '/user/bob/api/contents')\n"
+        "print(c.getresponse().status)"
+    )
+    assert result.stdout.strip() in ("302", "401", "403"), result
+
+
+def test_the_limits_hold_and_stay_inside_one_students_group(classroom, signed_in):
+    alice, bob = signed_in
+    bobs = bob.kernel()
+    kernel = alice.kernel()
+    # Processes: more than --pids cannot start; the ones that did are stopped again.
+    result = kernel.run(
+        "import subprocess\nprocs, error = [], ''\n"
+        f"for _ in range({PIDS + 20}):\n"
+        "    try:\n        procs.append(subprocess.Popen(['sleep', '60']))\n"
+        "    except OSError as err:\n        error = type(err).__name__\n        break\n"
+        "for p in procs:\n    p.kill(); p.wait()\n"
+        "print(len(procs), error)",
+        timeout=180,
+    )
+    started, error = result.stdout.split()
+    assert int(started) < PIDS and error in ("BlockingIOError", "OSError"), result
+    # Memory: past --mem, alice's kernel dies, and bob's kernel is untouched.
+    pid = int(kernel.run("import os; print(os.getpid())").stdout)
+    with pytest.raises((TimeoutError, ConnectionError)):
+        kernel.run("import numpy as np\nx = np.ones(2 * 1024**3 // 8)\nprint(x.sum())", timeout=90)
+    assert hub_module.wait_for(lambda: not Path(f"/proc/{pid}").exists(), 60), "still alive"
+    assert bobs.run("print(6 * 7)").stdout.strip() == "42", "bob's kernel still answers"
+    assert alice.kernel().run("print(1 + 1)").stdout.strip() == "2", "alice can start again"
+    # Each server (and its kernels) is in its student's own group, with the class's caps.
+    for name in STUDENTS:
+        account = classroom.account(name)
+        group = [p for p in classroom.groups()]
+        assert group, "the class has control groups while it runs"
+        pids = [
+            int(p.name)
+            for p in Path("/proc").iterdir()
+            if p.name.isdigit() and _owner(p) == account.pw_uid
+        ]
+        assert pids, f"{name} has processes"
+        for found in pids:
+            cgroup = _read(Path(f"/proc/{found}/cgroup"))
+            assert classroom.settings()["cgroup_parent"] in cgroup, (name, found, cgroup)
+
+
+def _owner(proc: Path) -> int | None:
+    try:
+        return proc.stat().st_uid
+    except OSError:
+        return None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def test_the_teacher_still_gets_the_true_report(classroom, signed_in):
+    """After the attacks: the teacher is still admin, and the report holds only real work."""
+    teacher = Student(classroom.base, "teacher", TEACHER_PW)
+    assert teacher.hub_api("GET", "users").status_code == 200
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "course.py"),
+            "classroom",
+            "report",
+            "--dir",
+            str(classroom.dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert f"alice -> {classroom.account('alice').pw_name}" in out.stdout
+    assert "alice: 1 of" in out.stdout and "chapter 01: passed 1 (relu)" in out.stdout
+    assert "bob: 0 of" in out.stdout, "the pass alice tried to write into bob's log is not there"
 
 
 def test_a_student_works_in_chromium(classroom, signed_in, tmp_path):
@@ -276,14 +510,27 @@ def test_work_survives_a_restart_and_a_stop_leaves_nothing(classroom, signed_in)
 
     for round_ in ("restart", "final stop"):
         ports = classroom.ports()
+        assert classroom.groups(), "the class has control groups while it runs"
         classroom.stop()
         assert classroom.proc.returncode == 0, classroom.tail()
         left = list(hub_module.classroom_processes(classroom.dir.resolve()))
         assert left == [], f"processes left after the {round_}: {left}"
+        assert classroom.groups() == [], f"control groups left after the {round_}"
         for port in ports:
             assert not hub_module.port_answers("127.0.0.1", port), f"port {port} still open"
         if round_ == "restart":
+            # Alice's account is lost between two classes (say, the server was rebuilt):
+            # the next start makes it again and gives her work back to it.
+            old_uid = classroom.account("alice").pw_uid
+            subprocess.run(["userdel", classroom.account("alice").pw_name], check=True)
             classroom.start()
+            account = classroom.account("alice")
+            home = Path(account.pw_dir)
+            for path in (home, home / name):
+                assert path.stat().st_uid == account.pw_uid, f"{path} is not alice's"
+            assert account.pw_uid != old_uid, "useradd gave the new account a new uid"
+            bob = classroom.account("bob")
+            assert Path(bob.pw_dir).stat().st_uid == bob.pw_uid, "bob's home is still his"
             again = Student(classroom.base, "alice", CLASS_PW)
             again.start_server()
             cell = again.server_api("GET", f"contents/{name}").json()["content"]["cells"][0]

@@ -7,12 +7,17 @@ it, and that the classroom folder was not created or changed.
 
 from __future__ import annotations
 
+import pwd
+import shutil
 import socket
+import subprocess
+import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
 
-from classroom import cli
+from classroom import accounts, cli, isolation
 from classroom.settings import free_port, read_roster
 from conftest import make_tiny_data
 from helpers import datasets
@@ -54,10 +59,11 @@ def _start(capsys, tmp_path, roster, data, *extra, folder=None, port=None) -> tu
 @pytest.mark.parametrize(
     ("text", "said"),
     [
-        ("alice\nbob\nalice\n", "line 3 repeats 'alice' (first on line 1)"),
+        ("alice\nbob\nalice\n", "line 3 ('alice') is the same sign-in name as line 1"),
+        ("alice\nBob Smith\nbob  smith\n", "line 3 ('bob smith') is the same sign-in name"),
         ("alice\n\nbob\n", "line 2 is blank"),
-        ("alice\nBob Smith\n", "line 2 ('Bob Smith') is not a valid user name"),
-        ("alice\n../etc\n", "is not a valid user name"),
+        ("alice\n../etc\n", "contains '/'"),
+        ("alice\nbob\tlee\n", "a tab"),
         ("alice\nteacher\n", "is the teacher's name"),
         ("", "it has no names"),
     ],
@@ -72,11 +78,25 @@ def test_a_bad_roster_is_refused_with_every_problem_named(setup, capsys, text, s
 
 def test_a_roster_lists_several_problems_at_once(tmp_path):
     roster = tmp_path / "r.txt"
-    roster.write_text("alice\n\nalice\nX\n", encoding="utf-8")
+    roster.write_text("alice\n\nalice\nx/y\n", encoding="utf-8")
     with pytest.raises(Exception) as info:
         read_roster(roster)
     message = str(info.value)
-    assert "line 2 is blank" in message and "line 3 repeats" in message and "line 4" in message
+    assert "line 2 is blank" in message and "line 3 ('alice')" in message and "line 4" in message
+
+
+def test_a_roster_accepts_the_names_a_class_really_has(tmp_path):
+    """Hangul, spaces, dots and capitals are sign-in names; `root` is only a name."""
+    roster = tmp_path / "r.txt"
+    roster.write_text("김민준\nKim Minjun\nlee.seoyeon\nroot\n", encoding="utf-8")
+    names = read_roster(roster)
+    assert names == ["김민준", "kim minjun", "lee.seoyeon", "root"]
+    made = accounts.plan(names)
+    assert made["root"].name == "jupyter-root", "never the system's root"
+    assert made["lee.seoyeon"].name == "jupyter-lee.seoyeon"
+    assert made["김민준"].name.startswith("jupyter-gimminjun-")
+    assert made["kim minjun"].name.startswith("jupyter-kim-minjun-")
+    assert len({a.name for a in made.values()}) == 4
 
 
 @pytest.mark.parametrize(
@@ -171,7 +191,7 @@ def test_bad_memory_and_cpus_are_refused(setup, capsys):
 
 
 def test_a_good_start_writes_settings_and_owner_only_secrets(setup, monkeypatch):
-    """prepare() alone (no hub): what a start leaves in the folder, and its warning."""
+    """prepare() alone (no hub), the shared-account route: its files and its warnings."""
     from classroom import hub
 
     tmp_path, roster, data = setup
@@ -190,20 +210,84 @@ def test_a_good_start_writes_settings_and_owner_only_secrets(setup, monkeypatch)
             "0.0.0.0",
             "--port",
             "0",
+            "--shared-account",
         ]
     )
     args.port = free_port()
     folder, settings, (class_pw, teacher_pw, generated), warnings = hub.prepare(args)
     assert generated and len(class_pw) >= 8 and len(teacher_pw) >= 32
-    assert (folder / "secrets.json").stat().st_mode & 0o777 == 0o600
-    assert settings.roster == ["alice", "bob"]
+    for name in ("secrets.json", "classroom.json"):
+        assert (folder / name).stat().st_mode & 0o777 == 0o600, f"{name} is the hub's only"
+    assert settings.roster == ["alice", "bob"] and settings.isolation == "shared"
     copied = Path(settings.data_dir)
     assert sorted(p.name for p in copied.iterdir()) == sorted(p.name for p in data.iterdir())
     assert not (copied / "mnist.npz").stat().st_mode & 0o222, "the shared data is read-only"
     text = " ".join(warnings)
     assert "without TLS" in text and "--ssl-cert" in text
-    if settings.spawner == "local":
-        assert "Not enforced: the memory limit" in text
+    assert "not kept apart" in text and "sign in as the teacher" in text
     # A second start keeps the stored passwords.
     again = hub.prepare(args)[2]
     assert again[:2] == (class_pw, teacher_pw) and not again[2]
+
+
+def test_without_root_two_students_are_refused_unless_shared(setup, capsys, monkeypatch):
+    tmp_path, roster, data = setup
+    monkeypatch.setattr(isolation.os, "geteuid", lambda: 1000)
+    code, err = _start(capsys, tmp_path, roster, data)
+    assert code == 2 and "cannot keep its 2 students apart" in err
+    assert "does not run as root" in err and "--shared-account" in err
+    assert "sign in as the teacher" in err, "it says what any student could do"
+    assert not (tmp_path / "class").exists()
+    route = isolation.choose(2, shared_account=True)
+    assert route.isolation == "shared" and "root" in route.why_not
+    assert isolation.choose(1, shared_account=False).isolation == "shared", "a learner alone"
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (("--mem", "512M"), "--mem 512M is less than a student needs"),
+        (("--pids", "10"), "--pids 10 is too few"),
+    ],
+)
+def test_limits_too_small_to_work_are_refused(setup, capsys, option, said):
+    tmp_path, roster, data = setup
+    code, err = _start(capsys, tmp_path, roster, data, *option)
+    assert code == 2 and said in err
+    assert not (tmp_path / "class").exists()
+
+
+needs_accounts = pytest.mark.skipif(
+    isolation.why_no_accounts() != "", reason="needs root and control groups, as CI has"
+)
+
+
+@needs_accounts
+def test_a_classroom_students_cannot_reach_is_refused(setup, capsys):
+    """pytest's own folder is root's only: homes there would be out of the students' reach."""
+    tmp_path, roster, data = setup
+    code, err = _start(capsys, tmp_path, roster, data)
+    assert code == 2 and "cannot reach the classroom folder" in err and "--dir /srv" in err
+    assert not (tmp_path / "class").exists()
+
+
+@needs_accounts
+def test_an_account_the_course_did_not_make_is_refused(setup, capsys):
+    tmp_path, roster, data = setup
+    open_folder = Path(tempfile.mkdtemp(prefix="course-class-"))
+    open_folder.chmod(0o755)
+    prefix = f"dlt{uuid.uuid4().hex[:4]}-"  # at most 8 characters
+    stranger = f"{prefix}alice"
+    subprocess.run(["useradd", "--no-create-home", stranger], check=True)
+    try:
+        code, err = _start(
+            capsys, tmp_path, roster, data, "--account-prefix", prefix, folder=open_folder / "c"
+        )
+        assert code == 2 and stranger in err and "not made by the course" in err
+        assert not (open_folder / "c").exists(), "nothing written"
+        for other in (f"{prefix}bob", f"{prefix}teacher"):
+            with pytest.raises(KeyError):
+                pwd.getpwnam(other)  # nothing created
+    finally:
+        subprocess.run(["userdel", stranger], check=False)
+        shutil.rmtree(open_folder)
