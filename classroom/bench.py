@@ -22,13 +22,14 @@ import statistics
 import tempfile
 import threading
 import time
+import uuid
 from argparse import Namespace
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from classroom import hub
+from classroom import accounts, cgroups, hub
 from classroom.client import Student
-from classroom.settings import ROOT, free_port
+from classroom.settings import ROOT, Settings, free_port
 
 CLASS_SIZE, WITHIN_SECONDS = 30, 300
 MEASURE = (
@@ -44,6 +45,7 @@ class StudentRun:
     cpu_seconds: float = 0.0
     peak_mb: float = 0.0
     server_peak_mb: float = 0.0
+    group_peak_mb: float = 0.0  # the student's control group (server and kernels), if any
     failure: str = ""
 
 
@@ -73,6 +75,16 @@ def peak_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def group_peak_mb(folder: Path, name: str) -> float:
+    """The peak memory of a student's control group, in MB; 0 without groups."""
+    settings = Settings.load(folder)
+    found = cgroups.detect()
+    if not settings.cgroup_parent or isinstance(found, str):
+        return 0.0
+    group = found.group(f"{settings.cgroup_parent}/{accounts.folder_name(name)}")
+    return (group.memory_peak() or 0) / 2**20
 
 
 def _process_of(folder: Path, needle: str) -> list[int]:
@@ -108,6 +120,7 @@ def _student_run(
             if f"homes/{name}".encode() in Path(f"/proc/{p}/environ").read_bytes()
         ]
         out.server_peak_mb = max((peak_mb(p) for p in servers), default=0.0)
+        out.group_peak_mb = group_peak_mb(folder, name)
         student.server_api("DELETE", f"kernels/{kernel.id}")
         student.hub_api("DELETE", f"users/{name}/server")
     except Exception as err:  # noqa: BLE001 - a failure is a measurement here
@@ -256,6 +269,8 @@ def main(args: Namespace) -> int:
         roster = tmp_path / "students.txt"
         roster.write_text("".join(f"student{i + 1:02d}\n" for i in range(n_max)))
         port = free_port()
+        tmp_path.chmod(0o755)  # the students' accounts pass through to their homes
+        prefix = f"dlb{uuid.uuid4().hex[:4]}-"  # this run's own accounts, removed at the end
         options = Namespace(
             roster=str(roster),
             dir=str(tmp_path / "class"),
@@ -269,8 +284,14 @@ def main(args: Namespace) -> int:
             site="",
             ssl_cert="",
             ssl_key="",
+            pids=256,
+            account_prefix=prefix,
+            student_env=args.student_env,
+            shared_account=args.shared_account,
         )
-        folder, _, (class_pw, _, _), _ = hub.prepare(options)
+        folder, settings, (class_pw, _, _), _ = hub.prepare(options)
+        who = "their own accounts, in control groups" if settings.accounts else "the hub's account"
+        print(f"Students work as {who}.", flush=True)
         with open(folder / "hub.log", "ab") as log:  # the hub's log stays off the screen
             proc = hub.start_hub_process(folder, stdout=log)
         if not hub.wait_for(lambda: proc.poll() is not None or hub.api_ready(port), 120):
@@ -293,6 +314,10 @@ def main(args: Namespace) -> int:
         finally:
             hub.stop_leftovers(folder)  # the hub first of all; it stops the rest
             proc.wait(60)
+            hub.remove_class_groups(settings)
+            if settings.accounts:
+                names = [*settings.roster, settings.teacher]
+                accounts.remove(accounts.plan(names, prefix).values())
     when = time.strftime("%Y-%m-%d")
     sized = sizing(rounds)
     text = markdown(rounds, sized, when)
@@ -300,7 +325,13 @@ def main(args: Namespace) -> int:
     stem = args.out / f"classroom-{time.strftime('%Y%m%d-%H%M%S')}"
     stem.with_suffix(".json").write_text(
         json.dumps(
-            {"machine": machine(), "rounds": [asdict(r) for r in rounds], "sizing": sized}, indent=2
+            {
+                "machine": machine(),
+                "isolation": settings.isolation,
+                "rounds": [asdict(r) for r in rounds],
+                "sizing": sized,
+            },
+            indent=2,
         )
     )
     stem.with_suffix(".md").write_text(text + "\n")

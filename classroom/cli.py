@@ -120,6 +120,17 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--chapters", nargs="+", default=["01", "03", "05"])
     bench.add_argument("--data", default=str(default_data_source()))
     bench.add_argument(
+        "--shared-account",
+        action="store_true",
+        help="every student as the hub's account, as without root (to measure what the "
+        "accounts and control groups cost)",
+    )
+    bench.add_argument(
+        "--student-env",
+        default="/opt/dl-course",
+        help="where the students' environment is (built there if needed; default: %(default)s)",
+    )
+    bench.add_argument(
         "--out",
         type=Path,
         default=ROOT / "bench" / "results",
