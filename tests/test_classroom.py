@@ -128,6 +128,18 @@ class Classroom:
         assert not isinstance(found, str), found
         return [p for p in found.group(self.settings()["cgroup_parent"]).paths() if p.is_dir()]
 
+    def report(self, *extra: str) -> subprocess.CompletedProcess:
+        """`classroom report` as the teacher runs it; it must succeed."""
+        command = ["classroom", "report", "--dir", str(self.dir), *extra]
+        out = subprocess.run(
+            [sys.executable, str(ROOT / "course.py"), *command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr
+        return out
+
     def stop(self) -> None:
         """SIGTERM, as a service manager or Ctrl-C would send; wait for a clean exit."""
         if self.proc and self.proc.poll() is None:
@@ -203,22 +215,7 @@ def test_a_kernel_runs_course_code_and_the_report_shows_who_passed(classroom, si
     bob.kernel().run("from helpers import checks\nchecks.check_relu(None)")
 
     csv_path = classroom.dir.parent / "report.csv"
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "course.py"),
-            "classroom",
-            "report",
-            "--dir",
-            str(classroom.dir),
-            "--csv",
-            str(csv_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
+    out = classroom.report("--csv", str(csv_path))
     rows = {
         (r[0], r[2]): r for r in (line.split(",") for line in csv_path.read_text().splitlines()[1:])
     }
@@ -401,20 +398,7 @@ def test_the_teacher_still_gets_the_true_report(classroom, signed_in):
     """After the attacks: the teacher is still admin, and the report holds only real work."""
     teacher = Student(classroom.base, "teacher", TEACHER_PW)
     assert teacher.hub_api("GET", "users").status_code == 200
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "course.py"),
-            "classroom",
-            "report",
-            "--dir",
-            str(classroom.dir),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
+    out = classroom.report()
     assert f"alice -> {classroom.account('alice').pw_name}" in out.stdout
     assert "alice: 1 of" in out.stdout and "chapter 01: passed 1 (relu)" in out.stdout
     assert "bob: 0 of" in out.stdout, "the pass alice tried to write into bob's log is not there"
