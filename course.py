@@ -391,7 +391,19 @@ def run(python: Path, args: list[str], replace: bool = False) -> int:
     return subprocess.run([str(python), *args], cwd=ROOT, env=env).returncode
 
 
+def absolute_data_dir(environ=os.environ) -> None:
+    """A relative ``COURSE_DATA_DIR`` means relative to where the command ran.
+
+    Resolved once here, so every kernel, server and hub the launcher starts reads the same
+    folder, whatever folder it starts in (the notebooks' kernels start in ``notebooks/``).
+    """
+    chosen = environ.get("COURSE_DATA_DIR", "")
+    if chosen and not os.path.isabs(os.path.expanduser(chosen)):
+        environ["COURSE_DATA_DIR"] = os.path.abspath(os.path.expanduser(chosen))
+
+
 def main(argv: list[str]) -> int:
+    absolute_data_dir()
     command, extra = (argv[0], argv[1:]) if argv else ("help", [])
     if command in ("help", "-h", "--help"):
         print(__doc__)

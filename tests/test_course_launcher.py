@@ -303,3 +303,25 @@ def test_test_keeps_the_maintainers_own_choice_of_workers(course, extra):
     module, calls = course
     assert module.main(["test", *extra, "tests/test_text.py"]) == 0
     assert calls[-1][1:] == ["-m", "pytest", *extra, "tests/test_text.py"]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("../shared/datasets", "{cwd}/../shared/datasets"),
+        ("data", "{cwd}/data"),
+        ("/srv/data", "/srv/data"),
+        ("", ""),
+    ],
+)
+def test_a_relative_data_folder_is_read_from_where_the_command_ran(
+    tmp_path, monkeypatch, given, expected
+):
+    """Kernels start in notebooks/: the launcher makes COURSE_DATA_DIR absolute for them."""
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    environ = {"COURSE_DATA_DIR": given} if given else {}
+    course_module.absolute_data_dir(environ)
+    wanted = os.path.abspath(expected.format(cwd=tmp_path)) if expected else None
+    assert environ.get("COURSE_DATA_DIR") == wanted
