@@ -1,4 +1,4 @@
-"""``python3 course.py classroom start|report|kubernetes|bench``: the teacher's commands."""
+"""The teacher's commands: ``python3 course.py classroom start|report|collect|reset|...``."""
 
 from __future__ import annotations
 
@@ -103,6 +103,27 @@ def parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="what each student has done")
     _common(report)
     report.add_argument("--csv", type=Path, help="also write one row per student and check")
+    collect = sub.add_parser(
+        "collect", help="copy every student's chapter NN into one dated folder, with an index"
+    )
+    collect.add_argument(
+        "--chapter", required=True, help="the chapter's number, e.g. 01 (or its notebook's name)"
+    )
+    collect.add_argument(
+        "--out",
+        type=Path,
+        help="the folder in which a new NN-YYYYmmdd-HHMMSS folder is made (default: "
+        "collected/ in the classroom folder)",
+    )
+    _common(collect)
+    reset = sub.add_parser(
+        "reset", help="give one student a fresh chapter NN (their old copy is kept beside it)"
+    )
+    reset.add_argument("--student", required=True, help="the student's name, as on the roster")
+    reset.add_argument(
+        "--chapter", required=True, help="the chapter's number, e.g. 01 (or its notebook's name)"
+    )
+    _common(reset)
     kube = sub.add_parser("kubernetes", help="write Zero to JupyterHub values and a Dockerfile")
     _start_options(kube)
     kube.add_argument(
@@ -213,6 +234,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(report(Path(args.dir), args.csv))
             if args.csv:
                 print(f"Wrote {args.csv}")
+            return 0
+        if args.command == "collect":
+            from classroom.collect import collect, describe_collection
+
+            print(describe_collection(collect(Path(args.dir), args.chapter, args.out)))
+            return 0
+        if args.command == "reset":
+            from classroom.collect import describe_reset, reset
+
+            print(describe_reset(reset(Path(args.dir), args.student, args.chapter)))
             return 0
         if args.command == "kubernetes":
             from classroom.kubernetes import write_deployment

@@ -49,7 +49,7 @@ def report(folder: Path, csv_path: Path | None = None) -> str:
     if not folder.is_dir():
         raise ClassroomError(
             f"{folder} does not exist, so it holds no classroom. Pass the --dir that "
-            "`classroom start` used (default: classroom/ in the course folder)."
+            "`classroom start` used (default: classroom-data/ in the course folder)."
         )
     rows = class_rows(folder)
     if csv_path is not None:

@@ -84,7 +84,7 @@ class Settings:
         if not path.is_file():
             raise ClassroomError(
                 f"{folder} holds no classroom (there is no {SETTINGS_NAME} in it). Pass the "
-                "--dir that `classroom start` used (default: classroom/ in the course "
+                "--dir that `classroom start` used (default: classroom-data/ in the course "
                 "folder), or start a classroom there first with `python3 course.py classroom "
                 "start --roster students.txt`."
             )
