@@ -5,10 +5,17 @@ learner's home (``~/.dl-course/progress.jsonl``; ``COURSE_PROGRESS_FILE`` names
 another file, or ``off`` turns the log off). A solution cell's
 ``checks.confirm(...)`` appends a second line that marks that call as the
 course's own solution, so running the solutions never counts as the learner's
-work. Nothing else is logged: no answers, no code.
+work. A line holds the chapter, the check, whether it was attempted and passed, and
+``feedback``: the text the check itself showed the learner (``[try again] ...``, at
+most 2,000 characters), so a teacher sees what their last attempt was told. Nothing
+else is logged: no code, and of an answer only what that feedback says about it.
 
 Writing the log never breaks or slows a check: any error while writing is
 swallowed and the check answers as usual.
+
+In a classroom (``COURSE_CLASS_FEED`` and ``JUPYTERHUB_API_TOKEN`` set by the hub) every
+new line is also sent on to the teacher's live class page, in the background
+(:mod:`helpers.classfeed`); a learner alone keeps only the local log.
 
 ``python3 course.py progress`` prints the learner's own table; a teacher's
 ``course.py classroom report`` reads every student's log with the same code.
@@ -28,6 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from helpers import classfeed
+
 __all__ = [
     "log_path",
     "log_check",
@@ -42,6 +51,7 @@ __all__ = [
 ]
 
 LOG_ENV = "COURSE_PROGRESS_FILE"
+FEEDBACK_CHARS = 2000  # the longest feedback text a log line keeps
 CSV_COLUMNS = ("student", "chapter", "check", "attempts", "passed", "last_seen")
 
 
@@ -79,9 +89,24 @@ def _append(event: dict[str, Any]) -> bool:
             os.write(fd, line.encode("utf-8"))
         finally:
             os.close(fd)
-        return True
     except Exception:  # noqa: BLE001 - a log must never break a learner's check
         return False
+    classfeed.notify(path)  # returns at once, never raises; off unless under a hub
+    return True
+
+
+def _feedback_text(feedback: Any) -> str:
+    """The feedback as the learner saw it (its repr: ``[ok] ...``), cut to
+    :data:`FEEDBACK_CHARS` characters; '' when it cannot be shown."""
+    try:
+        text = repr(feedback)
+        # A learner's text may hold lone surrogates, which UTF-8 cannot write.
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    except Exception:  # noqa: BLE001
+        return ""
+    if len(text) > FEEDBACK_CHARS:
+        text = text[: FEEDBACK_CHARS - 1] + "\u2026"
+    return text
 
 
 def log_check(chapter: str, check: str, feedback: Any) -> str:
@@ -95,6 +120,7 @@ def log_check(chapter: str, check: str, feedback: Any) -> str:
             "check": str(check),
             "attempted": bool(getattr(feedback, "attempted", True)),
             "ok": bool(getattr(feedback, "ok", False)),
+            "feedback": _feedback_text(feedback),
         }
     )
     return event_id if written else ""

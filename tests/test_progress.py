@@ -1,5 +1,6 @@
-"""The progress log: every check call is logged, solutions are not the learner's work, a log
-that cannot be written never breaks a check, and the table/CSV say passed/attempted/not tried."""
+"""The progress log: every check call is logged with the feedback the learner saw, solutions
+are not the learner's work, a log that cannot be written never breaks a check, and the
+table/CSV say passed/attempted/not tried."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def log(tmp_path, monkeypatch):
     path = tmp_path / "home" / ".dl-course" / "progress.jsonl"
     monkeypatch.setenv("COURSE_PROGRESS_FILE", str(path))
+    # Run inside a classroom's server, the tests' lines must not reach the class page.
+    monkeypatch.delenv("COURSE_CLASS_FEED", raising=False)
     return path
 
 
@@ -38,6 +41,27 @@ def test_every_check_call_is_logged_with_its_chapter(log):
         ("01", "check_relu", False, False),
         ("06", "check_output_size", True, False),
     ]
+
+
+def test_each_line_keeps_the_feedback_the_learner_saw(log):
+    wrong, unfinished = checks.check_relu(lambda x: x), checks.check_relu(None)
+    right = checks.check_relu(relu)
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["feedback"] for e in events] == [repr(wrong), repr(unfinished), repr(right)]
+    assert events[0]["feedback"].startswith("[try again] ")
+    assert events[1]["feedback"].startswith("[not attempted yet] ")
+    assert events[2]["feedback"].startswith("[ok] ")
+
+
+def test_long_or_unwritable_feedback_is_cut_not_lost(log):
+    long = checks.Feedback(False, "x" * 5000)
+    odd = checks.Feedback(False, "the answer 'caf\udce9' is not a choice")  # a lone surrogate
+    assert progress.log_check("03", "check_loss_choice", long)
+    assert progress.log_check("03", "check_loss_choice", odd)
+    first, second = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert len(first["feedback"]) == progress.FEEDBACK_CHARS
+    assert first["feedback"].startswith("[try again] xxx") and first["feedback"][-1] == "\u2026"
+    assert second["feedback"] == "[try again] the answer 'caf?' is not a choice"
 
 
 def test_a_solution_run_is_not_counted_as_the_learners_work(log):
