@@ -99,7 +99,7 @@ def prepare(args) -> tuple[Path, Settings, tuple[str, str, bool], list[str]]:
         ssl_cert=str(Path(args.ssl_cert).resolve()) if args.ssl_cert else "",
         ssl_key=str(Path(args.ssl_key).resolve()) if args.ssl_key else "",
         site_dir=str(site) if (site / "index.html").is_file() else "",
-        internal_ports={"hub": free_port(), "proxy_api": free_port(), "site": free_port()},
+        internal_ports={name: free_port() for name in ("hub", "proxy_api", "site", "live")},
         spawner=route.spawner,
         isolation=route.isolation,
         account_prefix=prefix,

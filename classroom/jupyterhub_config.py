@@ -178,5 +178,30 @@ if S["site_dir"] and (Path(S["site_dir"]) / "index.html").is_file():
             "display": True,
         }
     )
+# --- the live class page (classroom/liveview.py): the hub's admins only ------------------------
+LIVE_URL = f"http://127.0.0.1:{PORTS['live']}"
+services.append(
+    {
+        "name": "class",
+        "url": LIVE_URL,
+        "command": [sys.executable, "-m", "classroom.liveview", "--folder", str(FOLDER)],
+        # JupyterHub passes a service neither PATH nor PYTHONPATH of its own.
+        "environment": {"COURSE_CLASSROOM": str(FOLDER), "PYTHONPATH": str(ROOT)},
+        "oauth_no_confirm": True,  # part of the hub: no "authorize this service?" page
+        "display": True,  # listed in the hub's menu for those who may open it: the admins
+    }
+)
+roles.append(
+    {
+        "name": "class-page",
+        "scopes": ["list:users", "read:users:activity", "read:servers"],
+        "services": ["class"],
+    }
+)
+# Students' kernels post their checks straight to the service (not through the proxy), with
+# their own token; the teacher's kernels are not on the roster and send nothing.
+c.Spawner.environment["COURSE_CLASS_FEED"] = lambda spawner: (
+    f"{LIVE_URL}/services/class/api/events" if spawner.user.name in S["roster"] else ""
+)
 c.JupyterHub.services = services
 c.JupyterHub.load_roles = roles

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,21 @@ def signed_in(classroom):
     for student in (alice, bob):
         student.start_server()
     return alice, bob
+
+
+@pytest.fixture(autouse=True)
+def no_kernels_left(request):
+    """Each test's kernels are shut down after it: they count against --mem and --pids."""
+    yield
+    if "signed_in" not in request.fixturenames:
+        return
+    for student in request.getfixturevalue("signed_in"):
+        try:
+            running = student.server_api("GET", "kernels")
+            for kernel in running.json() if running.status_code == 200 else []:
+                student.server_api("DELETE", f"kernels/{kernel['id']}")
+        except requests.RequestException:
+            pass  # the server is down (the restart test): its kernels are gone with it
 
 
 def test_students_and_the_teacher_sign_in(classroom, signed_in):
@@ -462,6 +478,145 @@ def test_a_student_works_in_chromium(classroom, signed_in, tmp_path):
             browser.close()
 
 
+LIVE_CHECK = "01/check_relu_derivative"
+FAILING = "from helpers import checks\nchecks.check_relu_derivative(lambda z: z)"
+PASSING = (
+    "import numpy as np\nfrom helpers import checks\n"
+    "checks.check_relu_derivative(lambda z: (np.asarray(z) > 0).astype(float))"
+)
+
+
+def live_state(classroom, teacher: Student) -> dict:
+    """The page's data, as the teacher's browser gets it (the page first: it signs in)."""
+    assert teacher.get("services/class/").status_code == 200
+    answer = teacher.get("services/class/api/state")
+    assert answer.status_code == 200, answer.status_code
+    return answer.json()
+
+
+def cell_of(state: dict, student: str, key: str = LIVE_CHECK) -> dict:
+    return state["cells"].get(student, {}).get(key, {"state": "not tried", "attempts": 0})
+
+
+def service_pids(classroom) -> list[int]:
+    return [
+        pid
+        for pid in hub_module.classroom_processes(classroom.dir.resolve())
+        if b"classroom.liveview" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+
+
+def outside_the_browser(kernel, code: str):
+    """A kernel call from another thread (Playwright's sync API owns this one's event loop)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(kernel.run, code).result()
+
+
+def test_the_teacher_watches_the_class_live(classroom, signed_in, tmp_path):
+    """The live page in Chromium: a failing, then a passing check appear within 5 s each."""
+    from playwright.sync_api import expect
+    from test_browser_widgets import CHROMIUM_FLAGS, _chromium, _playwright
+
+    chromium, sync_playwright = _chromium(), _playwright()
+    alice, bob = signed_in
+    for path in ("services/class/", "services/class/api/state", "services/class/report.csv"):
+        assert bob.get(path).status_code == 403, f"a student opened {path}"
+    kernel = alice.kernel()
+    kernel.run("from helpers import checks")  # imported before the clock starts
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium,
+            headless=True,
+            chromium_sandbox=False,
+            args=[f for f in CHROMIUM_FLAGS if f != "--headless"],
+        )
+        page = browser.new_page(viewport={"width": 1600, "height": 900})
+        page.set_default_timeout(90_000)
+        try:
+            page.goto(f"{classroom.base}hub/login?next=%2Fservices%2Fclass%2F")
+            page.fill("#username_input", "teacher")
+            page.fill("#password_input", TEACHER_PW)
+            page.click("#login_submit")
+            page.wait_for_url("**/services/class/**")
+            cell = page.locator(f'tr[data-student="alice"] td[data-key="{LIVE_CHECK}"]')
+            expect(cell).to_have_text("·")
+            expect(page.locator("#conn")).to_have_class("conn on")
+            for attempt in (1, 2, 3):
+                assert outside_the_browser(kernel, FAILING).text.startswith("[try again]")
+                expect(cell).to_have_text(f"✗{attempt}", timeout=5_000)
+            help_list = page.locator("#help")
+            expect(help_list).to_contain_text("alice", timeout=5_000)  # 3 failures: needs help
+            assert outside_the_browser(kernel, PASSING).text.startswith("[ok]")
+            expect(cell).to_have_text("✓", timeout=5_000)
+            expect(help_list).not_to_contain_text("alice", timeout=5_000)
+            page.check("#hide")
+            expect(page.locator('tr[data-student="alice"] .who')).to_have_text("#1")
+        except Exception:
+            page.screenshot(path=str(tmp_path / "live.png"))
+            print(f"screenshot: {tmp_path / 'live.png'}")
+            raise
+        finally:
+            browser.close()
+
+
+def test_the_live_page_takes_identity_from_the_token_and_loses_nothing(classroom, signed_in):
+    alice, bob = signed_in
+    teacher = Student(classroom.base, "teacher", TEACHER_PW)
+    kernel = alice.kernel()
+    token = kernel.run("import os; print(os.environ['JUPYTERHUB_API_TOKEN'])").stdout.strip()
+    feed = kernel.run("import os; print(os.environ['COURSE_CLASS_FEED'])").stdout.strip()
+    assert token and feed.startswith("http://127.0.0.1:"), "kernels know the page and a token"
+    # Alice's token, a message that claims to be bob's pass: recorded as alice's, or refused.
+    forged = [
+        {
+            "t": "2026-12-07T10:00:00+00:00",
+            "id": "forged-by-alice",
+            "chapter": "01",
+            "check": "check_glorot_limit",
+            "attempted": True,
+            "ok": True,
+            "student": "bob",
+        }
+    ]
+    answer = requests.post(
+        feed, json=forged, headers={"Authorization": f"token {token}"}, timeout=30
+    )
+    assert answer.status_code in (200, 403), answer.text
+    state = live_state(classroom, teacher)
+    assert cell_of(state, "bob", "01/check_glorot_limit")["state"] == "not tried"
+    if answer.status_code == 200:  # taken: then as alice's own (self-reported) pass
+        assert cell_of(state, "alice", "01/check_glorot_limit")["state"] == "passed"
+    refused = requests.post(feed, json=forged, headers={"Authorization": "token x"}, timeout=30)
+    assert refused.status_code == 403, "a made-up token is refused"
+
+    # The service stops (here: killed); a check run meanwhile reaches it once it is back.
+    before = live_state(classroom, teacher)["cells"]
+    [old] = service_pids(classroom)
+    os.kill(old, signal.SIGKILL)
+    assert hub_module.wait_for(lambda: not Path(f"/proc/{old}").exists(), 30)
+    assert kernel.run(FAILING).text.startswith("[try again]")  # answered at once all the same
+    assert hub_module.wait_for(lambda: service_pids(classroom) not in ([], [old]), 60), (
+        "the hub restarts its service"
+    )
+    after: dict = {}
+
+    def arrived() -> bool:
+        nonlocal after
+        try:
+            after = live_state(classroom, teacher)["cells"]
+        except (AssertionError, requests.RequestException, ValueError):
+            return False
+        return (
+            cell_of({"cells": after}, "alice")["attempts"]
+            > cell_of({"cells": before}, "alice")["attempts"]
+        )
+
+    assert hub_module.wait_for(arrived, 90, interval=1), "the queued check never arrived"
+    assert {k: v for k, v in after.items() if k != "alice"} == {
+        k: v for k, v in before.items() if k != "alice"
+    }, "nothing else changed"
+
+
 def test_the_hub_also_serves_the_course_website(classroom):
     page = requests.get(classroom.base + "services/course-site/index.html", timeout=30)
     assert page.status_code == 200 and "course map" in page.text
@@ -492,6 +647,8 @@ def test_work_survives_a_restart_and_a_stop_leaves_nothing(classroom, signed_in)
     )
     assert saved.status_code == 200, saved.text
 
+    teacher = Student(classroom.base, "teacher", TEACHER_PW)
+    grid = live_state(classroom, teacher)["cells"]
     for round_ in ("restart", "final stop"):
         ports = classroom.ports()
         assert classroom.groups(), "the class has control groups while it runs"
@@ -519,3 +676,5 @@ def test_work_survives_a_restart_and_a_stop_leaves_nothing(classroom, signed_in)
             again.start_server()
             cell = again.server_api("GET", f"contents/{name}").json()["content"]["cells"][0]
             assert cell["source"] == "# alice was here", "the restart overwrote alice's work"
+            teacher = Student(classroom.base, "teacher", TEACHER_PW)
+            assert live_state(classroom, teacher)["cells"] == grid, "the live grid is kept"
