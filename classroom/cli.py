@@ -141,6 +141,19 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--chapters", nargs="+", default=["01", "03", "05"])
     bench.add_argument("--data", default=str(default_data_source()))
     bench.add_argument(
+        "--live",
+        type=int,
+        metavar="N",
+        help="instead of chapters: N simulated students post bursts of check events while "
+        "the teacher's live page follows (see classroom/livebench.py)",
+    )
+    bench.add_argument(
+        "--burst-size", type=int, default=10, help="with --live: check events per burst"
+    )
+    bench.add_argument(
+        "--screenshot", type=Path, help="with --live: save a picture of the teacher's page here"
+    )
+    bench.add_argument(
         "--shared-account",
         action="store_true",
         help="every student as the hub's account, as without root (to measure what the "
@@ -252,6 +265,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"Wrote {path}")
             return 0
         if args.command == "bench":
+            if args.live:
+                from classroom.livebench import main as live_main
+
+                return live_main(args)
             from classroom.bench import main as bench_main
 
             return bench_main(args)

@@ -286,7 +286,7 @@ class StreamHandler(AdminHandler):
     """
 
     async def get(self) -> None:
-        self.set_header("Content-Type", "text/event-stream")
+        self.set_header("Content-Type", "text/event-stream; charset=utf-8")
         self.set_header("X-Accel-Buffering", "no")
         live = self.live
         last = self.request.headers.get("Last-Event-ID") or self.get_argument("last", "")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -31,33 +30,20 @@ from pathlib import Path
 import pytest
 
 import course
+from classroom import browser
 from conftest import JUPYTER_DIRS, JUPYTER_SECRETS
 from course import ROOT
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_FLAGS = browser.FLAGS
 EXTRA_LAB_ARGS: list[str] = []
 NEWS_QUESTION = "Would you like to get notified about official Jupyter news?"
 TIMEOUT_MS = 45_000  # any single wait; the whole test takes ~20-40 s on 2 busy cores
 
 
 def _chromium() -> str:
-    for candidate in (
-        os.environ.get("COURSE_CHROMIUM"),
-        shutil.which("chromium"),
-        shutil.which("chromium-browser"),
-        "/usr/bin/chromium",
-    ):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
+    found = browser.chromium_path()
+    if found:
+        return found
     pytest.skip(
         "browser smoke test skipped: no Chromium found. Install Debian's `chromium` "
         "(apt-get install -y --no-install-recommends chromium; .ci/run does this in "
