@@ -10,7 +10,8 @@ its user environment under ``/opt``, ``classroom start`` builds one here:
 
 ``<key>`` is a hash of everything that goes in (the locks, the helpers' source, the
 settings, the interpreter), so an updated course gets a new environment and an unchanged
-one is reused at once. The interpreter is the first candidate that an unprivileged account
+one is reused at once; the environments of earlier versions are removed once no process
+runs from them. The interpreter is the first candidate that an unprivileged account
 can really run (tried as ``nobody``). uv installs from its cache (hard links, so the
 environment costs little disk), with byte-code compiled, since students cannot write it.
 Everything is owned by root and not writable by anyone else. A build cut short never looks
@@ -123,6 +124,7 @@ def build(env_root: Path = ENV_ROOT, log=print) -> Path:
     python = interpreter()
     target = env_root / f"env-{key(python)}"
     if (target / STAMP).is_file():
+        prune(env_root, keep=target)
         return target
     log(f"Building the students' environment in {target} (first time: about a minute) ...")
     env_root.mkdir(parents=True, exist_ok=True)
@@ -148,7 +150,32 @@ def build(env_root: Path = ENV_ROOT, log=print) -> Path:
     except BaseException:
         remove_tree(target)
         raise
+    prune(env_root, keep=target)
     return target
+
+
+def in_use(folder: Path) -> bool:
+    """True while any process runs from ``folder`` (a class still on an older environment)."""
+    wanted = str(folder).encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if wanted in (entry / "cmdline").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def prune(env_root: Path, keep: Path) -> list[Path]:
+    """Remove the environments of earlier versions of the course that nothing runs from."""
+    removed = []
+    for old in sorted(env_root.glob("env-*")):
+        if old != keep and old.is_dir() and not in_use(old):
+            remove_tree(old)
+            removed.append(old)
+    return removed
 
 
 def _read_only_for_others(folder: Path) -> None:
