@@ -24,6 +24,8 @@ import threading
 import time
 import uuid
 from argparse import Namespace
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -254,22 +256,30 @@ def load_rounds(paths: list[Path]) -> tuple[list[Round], str]:
     return sorted(rounds.values(), key=lambda r: (r.chapter, r.students)), measured
 
 
-def main(args: Namespace) -> int:
-    if args.from_results:
-        rounds, where = load_rounds(args.from_results)
-        text = markdown(rounds, sizing(rounds), time.strftime("%Y-%m-%d"), where)
-        print(text)
-        if args.publish:
-            publish(text)
-            print("\nREADME.md's classroom table updated.")
-        return 0
-    n_max = max(args.students)
+@dataclass
+class Room:
+    """A simulated class's running hub: where it is, and its passwords."""
+
+    folder: Path
+    settings: Settings
+    base: str
+    class_pw: str
+    teacher_pw: str
+
+
+@contextmanager
+def running_class(names: list[str], args: Namespace) -> Iterator[Room]:
+    """A hub for ``names``, as ``classroom start`` runs it, in a temporary folder.
+
+    As root each student gets an account of this run's own prefix; the hub, its groups and
+    those accounts are gone when the block ends, whatever happens in it.
+    """
     with tempfile.TemporaryDirectory(prefix="classroom-bench-") as tmp:
         tmp_path = Path(tmp)
-        roster = tmp_path / "students.txt"
-        roster.write_text("".join(f"student{i + 1:02d}\n" for i in range(n_max)))
-        port = free_port()
         tmp_path.chmod(0o755)  # the students' accounts pass through to their homes
+        roster = tmp_path / "students.txt"
+        roster.write_text("".join(f"{name}\n" for name in names), encoding="utf-8")
+        port = free_port()
         prefix = f"dlb{uuid.uuid4().hex[:4]}-"  # this run's own accounts, removed at the end
         options = Namespace(
             roster=str(roster),
@@ -289,35 +299,52 @@ def main(args: Namespace) -> int:
             student_env=args.student_env,
             shared_account=args.shared_account,
         )
-        folder, settings, (class_pw, _, _), _ = hub.prepare(options)
+        folder, settings, (class_pw, teacher_pw, _), _ = hub.prepare(options)
         who = "their own accounts, in control groups" if settings.accounts else "the hub's account"
         print(f"Students work as {who}.", flush=True)
         with open(folder / "hub.log", "ab") as log:  # the hub's log stays off the screen
             proc = hub.start_hub_process(folder, stdout=log)
-        if not hub.wait_for(lambda: proc.poll() is not None or hub.api_ready(port), 120):
-            hub.stop_leftovers(folder)
-            raise SystemExit("the hub did not start within 120 s")
-        rounds: list[Round] = []
         try:
-            for chapter in args.chapters:
-                for n in args.students:
-                    print(f"chapter {chapter}, {n} student(s) ...", flush=True)
-                    r = run_round(f"http://127.0.0.1:{port}/", class_pw, folder, chapter, n)
-                    rounds.append(r)
-                    for s in r.runs:
-                        print(
-                            f"  {s.student}: {s.seconds:.0f} s, {s.cpu_seconds:.0f} CPU-s, "
-                            f"{s.peak_mb:,.0f} MB kernel, {s.server_peak_mb:,.0f} MB server"
-                            f"{', FAILED: ' + s.failure if s.failure else ''}",
-                            flush=True,
-                        )
+            if not hub.wait_for(lambda: proc.poll() is not None or hub.api_ready(port), 120):
+                raise SystemExit("the hub did not start within 120 s")
+            if proc.poll() is not None:
+                raise SystemExit(f"the hub stopped as it started; see {folder / 'hub.log'}")
+            yield Room(folder, settings, f"http://127.0.0.1:{port}/", class_pw, teacher_pw)
         finally:
             hub.stop_leftovers(folder)  # the hub first of all; it stops the rest
             proc.wait(60)
             hub.remove_class_groups(settings)
             if settings.accounts:
-                names = [*settings.roster, settings.teacher]
-                accounts.remove(accounts.plan(names, prefix).values())
+                made = accounts.plan([*settings.roster, settings.teacher], prefix)
+                accounts.remove(made.values())
+
+
+def main(args: Namespace) -> int:
+    if args.from_results:
+        rounds, where = load_rounds(args.from_results)
+        text = markdown(rounds, sizing(rounds), time.strftime("%Y-%m-%d"), where)
+        print(text)
+        if args.publish:
+            publish(text)
+            print("\nREADME.md's classroom table updated.")
+        return 0
+    n_max = max(args.students)
+    names = [f"student{i + 1:02d}" for i in range(n_max)]
+    rounds: list[Round] = []
+    with running_class(names, args) as room:
+        for chapter in args.chapters:
+            for n in args.students:
+                print(f"chapter {chapter}, {n} student(s) ...", flush=True)
+                r = run_round(room.base, room.class_pw, room.folder, chapter, n)
+                rounds.append(r)
+                for s in r.runs:
+                    print(
+                        f"  {s.student}: {s.seconds:.0f} s, {s.cpu_seconds:.0f} CPU-s, "
+                        f"{s.peak_mb:,.0f} MB kernel, {s.server_peak_mb:,.0f} MB server"
+                        f"{', FAILED: ' + s.failure if s.failure else ''}",
+                        flush=True,
+                    )
+    settings = room.settings
     when = time.strftime("%Y-%m-%d")
     sized = sizing(rounds)
     text = markdown(rounds, sized, when)

@@ -43,3 +43,14 @@ def launch_options() -> dict:
         "chromium_sandbox": False,
         "args": [flag for flag in FLAGS if flag != "--headless"],
     }
+
+
+def sign_in(page, base: str, name: str, password: str, then: str = "hub/home") -> None:
+    """Sign ``name`` in on the hub's own page, then wait until ``then`` (a hub path) is open."""
+    from urllib.parse import quote
+
+    page.goto(f"{base}hub/login?next={quote('/' + then, safe='')}")
+    page.fill("#username_input", name)
+    page.fill("#password_input", password)
+    page.click("#login_submit")
+    page.wait_for_url(f"**/{then.rstrip('/')}**")

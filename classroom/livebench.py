@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import random
 import statistics
-import tempfile
 import threading
 import time
 import uuid
@@ -33,9 +32,8 @@ from pathlib import Path
 
 import requests
 
-from classroom import accounts, bench, hub
+from classroom import bench, hub
 from classroom.client import Student
-from classroom.settings import free_port
 
 SURNAMES = "김 이 박 최 정 강 조 윤 장 임".split()
 GIVEN = "하늘 서준 지우 도윤 서연 민서 하준 예린 시우 지호 수아 은우".split()
@@ -143,18 +141,14 @@ def _page_load(base: str, password: str, n: int, screenshot: Path | None) -> flo
     """Seconds from opening the page (already signed in) to a grid of ``n`` filled rows."""
     from playwright.sync_api import sync_playwright
 
-    from classroom.browser import chromium_path, launch_options
+    from classroom.browser import chromium_path, launch_options, sign_in
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), **launch_options())
         page = browser.new_page(viewport={"width": 1600, "height": 900})
         page.set_default_timeout(120_000)
         try:
-            page.goto(f"{base}hub/login?next=%2Fhub%2Fhome")
-            page.fill("#username_input", "teacher")
-            page.fill("#password_input", password)
-            page.click("#login_submit")
-            page.wait_for_url("**/hub/home")
+            sign_in(page, base, "teacher", password)
             start = time.monotonic()
             page.goto(f"{base}services/class/")
             rows = page.locator("#grid tbody tr")
@@ -179,106 +173,66 @@ def run(args: Namespace) -> dict:
 
     n = args.live
     checks = [(ch, name) for ch, names in progress.all_checks().items() for name in names]
-    with tempfile.TemporaryDirectory(prefix="classroom-live-bench-") as tmp:
-        tmp_path = Path(tmp)
-        tmp_path.chmod(0o755)  # the students' accounts pass through to their homes
-        roster = tmp_path / "students.txt"
-        roster.write_text("".join(f"{name}\n" for name in made_up_names(n)), encoding="utf-8")
-        port = free_port()
-        prefix = f"dlb{uuid.uuid4().hex[:4]}-"
-        options = Namespace(
-            roster=str(roster),
-            dir=str(tmp_path / "class"),
-            ip="127.0.0.1",
-            port=port,
-            mem="2G",
-            cpus=1.0,
-            idle_minutes=60,
-            teacher="teacher",
-            data=args.data,
-            site="",
-            ssl_cert="",
-            ssl_key="",
-            pids=256,
-            account_prefix=prefix,
-            student_env=args.student_env,
-            shared_account=args.shared_account,
-        )
-        folder, settings, (class_pw, teacher_pw, _), _ = hub.prepare(options)
-        base = f"http://127.0.0.1:{port}/"
+    with bench.running_class(made_up_names(n), args) as room:
+        folder, settings = room.folder, room.settings
         feed = f"http://127.0.0.1:{settings.internal_ports['live']}/services/class/api/events"
-        with open(folder / "hub.log", "ab") as log:
-            proc = hub.start_hub_process(folder, stdout=log)
-        try:
-            if not hub.wait_for(lambda: proc.poll() is None and hub.api_ready(port), 120):
-                raise SystemExit("the hub did not start within 120 s")
-            teacher = Student(base, "teacher", teacher_pw)
-            assert teacher.get("services/class/").status_code == 200
-            service = [p for p in bench._process_of(folder, "classroom.liveview")]
-            hub_before = bench.peak_mb(hub.running_pid(folder) or 0)
-            tokens = {}
-            for name in settings.roster:
-                student = Student(base, name, class_pw)
-                answer = student.hub_api("POST", f"users/{name}/tokens", json={"note": "bench"})
-                answer.raise_for_status()
-                tokens[name] = answer.json()["token"]
-            arrived: dict[str, list[tuple[float, int]]] = {}
-            stop = threading.Event()
-            reader = threading.Thread(target=_stream, args=(teacher, arrived, stop), daemon=True)
-            reader.start()
-            sent: dict[str, list[tuple[float, int]]] = {name: [] for name in tokens}
-            failures: dict[str, str] = {}
+        teacher = Student(room.base, "teacher", room.teacher_pw)
+        assert teacher.get("services/class/").status_code == 200
+        service = list(bench._process_of(folder, "classroom.liveview"))
+        hub_before = bench.peak_mb(hub.running_pid(folder) or 0)
+        tokens = {}
+        for name in settings.roster:
+            student = Student(room.base, name, room.class_pw)
+            answer = student.hub_api("POST", f"users/{name}/tokens", json={"note": "bench"})
+            answer.raise_for_status()
+            tokens[name] = answer.json()["token"]
+        arrived: dict[str, list[tuple[float, int]]] = {}
+        stop = threading.Event()
+        reader = threading.Thread(target=_stream, args=(teacher, arrived, stop), daemon=True)
+        reader.start()
+        sent: dict[str, list[tuple[float, int]]] = {name: [] for name in tokens}
+        failures: dict[str, str] = {}
+        stories = {name: story(i, checks) for i, name in enumerate(tokens)}
 
-            stories = {name: story(i, checks) for i, name in enumerate(tokens)}
+        def student_posts(name: str) -> None:
+            failure = _post_bursts(feed, tokens[name], stories[name], args.burst_size, sent[name])
+            if failure:
+                failures[name] = failure
 
-            def student_posts(name: str) -> None:
-                failure = _post_bursts(
-                    feed, tokens[name], stories[name], args.burst_size, sent[name]
-                )
-                if failure:
-                    failures[name] = failure
-
-            threads = [threading.Thread(target=student_posts, args=(name,)) for name in tokens]
-            start = time.monotonic()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            posting = time.monotonic() - start
-            total = sum(len(events) for events in stories.values())
-            batches = sum(len(batches) for batches in sent.values())
-            hub.wait_for(lambda: len(_delays(sent, arrived)) == batches, 60)
-            stop.set()
-            delays = _delays(sent, arrived)
-            load = _page_load(base, teacher_pw, n, args.screenshot)
-            return {
-                "machine": bench.machine(),
-                "students": n,
-                "burst_size": args.burst_size,
-                "events": total,
-                "posting_seconds": round(posting, 2),
-                "events_per_second": round(total / posting, 1),
-                "batches": batches,
-                "delays_measured": len(delays),
-                "delay_median_s": round(statistics.median(delays), 3) if delays else None,
-                "delay_p95_s": round(sorted(delays)[int(0.95 * (len(delays) - 1))], 3)
-                if delays
-                else None,
-                "delay_max_s": round(max(delays), 3) if delays else None,
-                "page_load_s": round(load, 2),
-                "service_peak_mb": round(max((bench.peak_mb(p) for p in service), default=0), 1),
-                "hub_peak_mb_before": round(hub_before, 1),
-                "hub_peak_mb_after": round(bench.peak_mb(hub.running_pid(folder) or 0), 1),
-                "failures": failures,
-                "stream_errors": sorted({code for _, code in arrived.get("", [])}),
-            }
-        finally:
-            hub.stop_leftovers(folder)
-            proc.wait(60)
-            hub.remove_class_groups(settings)
-            if settings.accounts:
-                names = [*settings.roster, settings.teacher]
-                accounts.remove(accounts.plan(names, prefix).values())
+        threads = [threading.Thread(target=student_posts, args=(name,)) for name in tokens]
+        start = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        posting = time.monotonic() - start
+        total = sum(len(events) for events in stories.values())
+        batches = sum(len(batches) for batches in sent.values())
+        hub.wait_for(lambda: len(_delays(sent, arrived)) == batches, 60)
+        stop.set()
+        delays = _delays(sent, arrived)
+        load = _page_load(room.base, room.teacher_pw, n, args.screenshot)
+        return {
+            "machine": bench.machine(),
+            "students": n,
+            "burst_size": args.burst_size,
+            "events": total,
+            "posting_seconds": round(posting, 2),
+            "events_per_second": round(total / posting, 1),
+            "batches": batches,
+            "delays_measured": len(delays),
+            "delay_median_s": round(statistics.median(delays), 3) if delays else None,
+            "delay_p95_s": round(sorted(delays)[int(0.95 * (len(delays) - 1))], 3)
+            if delays
+            else None,
+            "delay_max_s": round(max(delays), 3) if delays else None,
+            "page_load_s": round(load, 2),
+            "service_peak_mb": round(max((bench.peak_mb(p) for p in service), default=0), 1),
+            "hub_peak_mb_before": round(hub_before, 1),
+            "hub_peak_mb_after": round(bench.peak_mb(hub.running_pid(folder) or 0), 1),
+            "failures": failures,
+            "stream_errors": sorted({code for _, code in arrived.get("", [])}),
+        }
 
 
 def markdown(result: dict, when: str) -> str:

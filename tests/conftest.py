@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import grp
 import gzip
 import json
 import os
+import pwd
+import shutil
 import struct
+import subprocess
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -117,3 +122,26 @@ def tiny_dir(isolated, monkeypatch):
     store.write_sums(folder)
     monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
     return folder
+
+
+def remove_accounts_with(prefix: str) -> None:
+    """Delete every Unix account and group whose name starts with ``prefix`` (homes kept)."""
+    system = "/usr/sbin:/usr/bin:/sbin:/bin"
+    for entry in pwd.getpwall():
+        if entry.pw_name.startswith(prefix):
+            subprocess.run([shutil.which("userdel", path=system) or "userdel", entry.pw_name])
+    for group in grp.getgrall():
+        if group.gr_name.startswith(prefix):
+            subprocess.run([shutil.which("groupdel", path=system) or "groupdel", group.gr_name])
+
+
+@pytest.fixture()
+def account_prefix():
+    """A prefix no account here has (``dltXXXX-``, 8 characters, as account names allow);
+    every account and group made with it is removed after the test, whatever happened."""
+    prefix = f"dlt{uuid.uuid4().hex[:4]}-"
+    assert not [e for e in pwd.getpwall() if e.pw_name.startswith(prefix)]
+    yield prefix
+    remove_accounts_with(prefix)
+    assert not [e for e in pwd.getpwall() if e.pw_name.startswith(prefix)], "accounts left"
+    assert not [g for g in grp.getgrall() if g.gr_name.startswith(prefix)], "groups left"

@@ -37,6 +37,7 @@ import requests
 from bench.common import chapter_notebooks
 from classroom import accounts, cgroups
 from classroom import hub as hub_module
+from classroom.browser import launch_options, sign_in
 from classroom.client import SignInError, Student
 from classroom.settings import free_port, remove_tree
 from conftest import make_tiny_data
@@ -422,7 +423,7 @@ def test_the_teacher_still_gets_the_true_report(classroom, signed_in):
 
 def test_a_student_works_in_chromium(classroom, signed_in, tmp_path):
     """Sign in through the hub's page, see the chapters in JupyterLab, run chapter 01."""
-    from test_browser_widgets import CHROMIUM_FLAGS, _chromium, _playwright
+    from test_browser_widgets import _chromium, _playwright
 
     chromium, sync_playwright = _chromium(), _playwright()
     _, bob = signed_in
@@ -437,16 +438,11 @@ def test_a_student_works_in_chromium(classroom, signed_in, tmp_path):
     ).raise_for_status()
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium,
-            headless=True,
-            chromium_sandbox=False,
-            args=[f for f in CHROMIUM_FLAGS if f != "--headless"],
-        )
+        browser = pw.chromium.launch(executable_path=chromium, **launch_options())
         page = browser.new_page()
         page.set_default_timeout(90_000)
         try:
-            page.goto(classroom.base)
+            page.goto(classroom.base)  # the hub's own page, as a student finds it
             page.fill("#username_input", "bob")
             page.fill("#password_input", CLASS_PW)
             page.click("#login_submit")
@@ -515,7 +511,7 @@ def outside_the_browser(kernel, code: str):
 def test_the_teacher_watches_the_class_live(classroom, signed_in, tmp_path):
     """The live page in Chromium: a failing, then a passing check appear within 5 s each."""
     from playwright.sync_api import expect
-    from test_browser_widgets import CHROMIUM_FLAGS, _chromium, _playwright
+    from test_browser_widgets import _chromium, _playwright
 
     chromium, sync_playwright = _chromium(), _playwright()
     alice, bob = signed_in
@@ -524,20 +520,11 @@ def test_the_teacher_watches_the_class_live(classroom, signed_in, tmp_path):
     kernel = alice.kernel()
     kernel.run("from helpers import checks")  # imported before the clock starts
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium,
-            headless=True,
-            chromium_sandbox=False,
-            args=[f for f in CHROMIUM_FLAGS if f != "--headless"],
-        )
+        browser = pw.chromium.launch(executable_path=chromium, **launch_options())
         page = browser.new_page(viewport={"width": 1600, "height": 900})
         page.set_default_timeout(90_000)
         try:
-            page.goto(f"{classroom.base}hub/login?next=%2Fservices%2Fclass%2F")
-            page.fill("#username_input", "teacher")
-            page.fill("#password_input", TEACHER_PW)
-            page.click("#login_submit")
-            page.wait_for_url("**/services/class/**")
+            sign_in(page, classroom.base, "teacher", TEACHER_PW, then="services/class/")
             cell = page.locator(f'tr[data-student="alice"] td[data-key="{LIVE_CHECK}"]')
             expect(cell).to_have_text("·")
             expect(page.locator("#conn")).to_have_class("conn on")

@@ -22,7 +22,6 @@ import sys
 import tempfile
 import unicodedata
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 
@@ -360,18 +359,8 @@ def _run(*argv: str) -> None:
 
 
 @pytest.fixture()
-def prefix():
-    prefix = f"dlt{uuid4().hex[:4]}-"
-    assert not [e for e in pwd.getpwall() if e.pw_name.startswith(prefix)]
-    yield prefix
-    for entry in pwd.getpwall():
-        if entry.pw_name.startswith(prefix):
-            subprocess.run([_tool("userdel"), entry.pw_name], capture_output=True)
-    for group in grp.getgrall():
-        if group.gr_name.startswith(prefix):
-            subprocess.run([_tool("groupdel"), group.gr_name], capture_output=True)
-    assert not [e for e in pwd.getpwall() if e.pw_name.startswith(prefix)]
-    assert not [g for g in grp.getgrall() if g.gr_name.startswith(prefix)]
+def prefix(account_prefix):
+    return account_prefix  # tests/conftest.py: unique, and everything made with it removed
 
 
 @pytest.fixture()

@@ -9,7 +9,6 @@ under its own prefix (``dlc`` + 4 hex digits + ``-``), deleted by a finalizer.
 from __future__ import annotations
 
 import csv
-import grp
 import json
 import os
 import pwd
@@ -20,7 +19,6 @@ import subprocess
 import threading
 from datetime import datetime
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 
@@ -400,22 +398,11 @@ def _tool(name: str) -> str | None:
 
 
 @pytest.fixture()
-def student_account(request):
-    """A throwaway account ``dlcXXXX-kim.minjun``, deleted (with its group) afterwards."""
+def student_account(account_prefix):
+    """A throwaway account ``dltXXXX-kim.minjun``, deleted (with its group) afterwards."""
     if os.geteuid() != 0 or not all(map(_tool, ("useradd", "userdel", "groupdel"))):
         pytest.skip("makes a real Unix account: needs root and useradd/userdel/groupdel")
-    prefix = f"dlc{uuid4().hex[:4]}-"
-
-    def remove():
-        for entry in pwd.getpwall():
-            if entry.pw_name.startswith(prefix):
-                subprocess.run([_tool("userdel"), entry.pw_name], capture_output=True)
-        for group in grp.getgrall():
-            if group.gr_name.startswith(prefix):
-                subprocess.run([_tool("groupdel"), group.gr_name], capture_output=True)
-        assert not [e for e in pwd.getpwall() if e.pw_name.startswith(prefix)]
-
-    request.addfinalizer(remove)
+    prefix = account_prefix
     name = prefix + "kim.minjun"
     shell = next(p for p in accounts.NOLOGIN if os.path.exists(p))
     subprocess.run(
