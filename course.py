@@ -104,7 +104,7 @@ EXTRA_COMMANDS = {
     "site": ("website.build", "requirements-site.txt"),
 }
 # Commands that need nothing beyond the learner's set-up.
-PLAIN_COMMANDS = {"progress": "helpers.progress"}
+PLAIN_COMMANDS = {"progress": "helpers.progress_report"}
 
 
 class SetupError(Exception):
@@ -422,6 +422,9 @@ def main(argv: list[str]) -> int:
         python = setup()
         if command in DEV_COMMANDS or command in BENCH_COMMANDS:
             install_extra(python, DEV_REQUIREMENTS)
+        classroom = EXTRA_COMMANDS["classroom"][1]
+        if command == "test" and (ROOT / classroom).is_file():
+            install_extra(python, classroom)  # the tests import the classroom's hub and service
         if command in EXTRA_COMMANDS:
             install_extra(python, EXTRA_COMMANDS[command][1])
     except SetupError as err:

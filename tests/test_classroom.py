@@ -49,6 +49,8 @@ TEACHER_PW = "t" * 8 + "-teacher-password-long-enough-32"
 STUDENTS = ["alice", "bob"]
 MEM, PIDS = "1G", 128  # the smallest --mem start accepts, so the memory test is quick
 
+pytestmark = [pytest.mark.hub, pytest.mark.slow]  # one JupyterHub for the module, as root
+
 
 class Classroom:
     """A classroom started with the launcher's own command, stopped by its process id."""
@@ -130,17 +132,19 @@ class Classroom:
         assert not isinstance(found, str), found
         return [p for p in found.group(self.settings()["cgroup_parent"]).paths() if p.is_dir()]
 
-    def report(self, *extra: str) -> subprocess.CompletedProcess:
-        """`classroom report` as the teacher runs it; it must succeed."""
-        command = ["classroom", "report", "--dir", str(self.dir), *extra]
+    def command(self, *args: str) -> subprocess.CompletedProcess:
+        """``course.py classroom ARGS --dir DIR``, as the teacher runs it; it must succeed."""
         out = subprocess.run(
-            [sys.executable, str(ROOT / "course.py"), *command],
+            [sys.executable, str(ROOT / "course.py"), "classroom", *args, "--dir", str(self.dir)],
             capture_output=True,
             text=True,
             timeout=120,
         )
         assert out.returncode == 0, out.stderr
         return out
+
+    def report(self, *extra: str) -> subprocess.CompletedProcess:
+        return self.command("report", *extra)
 
     def stop(self) -> None:
         """SIGTERM, as a service manager or Ctrl-C would send; wait for a clean exit."""
@@ -421,11 +425,12 @@ def test_the_teacher_still_gets_the_true_report(classroom, signed_in):
     assert "bob: 0 of" in out.stdout, "the pass alice tried to write into bob's log is not there"
 
 
+@pytest.mark.browser
 def test_a_student_works_in_chromium(classroom, signed_in, tmp_path):
     """Sign in through the hub's page, see the chapters in JupyterLab, run chapter 01."""
-    from test_browser_widgets import _chromium, _playwright
+    from conftest import find_chromium, import_playwright
 
-    chromium, sync_playwright = _chromium(), _playwright()
+    chromium, sync_playwright = find_chromium(), import_playwright()
     _, bob = signed_in
     name = "01_neurons_and_activations.ipynb"
     # Clear one output in bob's copy, so the page can only show it by running the cell.
@@ -508,12 +513,14 @@ def outside_the_browser(kernel, code: str):
         return pool.submit(kernel.run, code).result()
 
 
+@pytest.mark.browser
 def test_the_teacher_watches_the_class_live(classroom, signed_in, tmp_path):
     """The live page in Chromium: a failing, then a passing check appear within 5 s each."""
-    from playwright.sync_api import expect
-    from test_browser_widgets import _chromium, _playwright
+    from conftest import find_chromium, import_playwright
 
-    chromium, sync_playwright = _chromium(), _playwright()
+    chromium, sync_playwright = find_chromium(), import_playwright()
+    from playwright.sync_api import expect
+
     alice, bob = signed_in
     for path in ("services/class/", "services/class/api/state", "services/class/report.csv"):
         assert bob.get(path).status_code == 403, f"a student opened {path}"
@@ -602,6 +609,35 @@ def test_the_live_page_takes_identity_from_the_token_and_loses_nothing(classroom
     assert {k: v for k, v in after.items() if k != "alice"} == {
         k: v for k, v in before.items() if k != "alice"
     }, "nothing else changed"
+
+
+def test_the_teacher_collects_and_resets_a_chapter(classroom, signed_in, tmp_path):
+    """On the running class: collect takes alice's saved edit; reset keeps it beside a new copy."""
+    alice, _ = signed_in
+    name = "02_forward_and_backprop.ipynb"
+    notebook = alice.server_api("GET", f"contents/{name}").json()["content"]
+    notebook["cells"][0]["source"] = "# alice's own work"
+    alice.server_api(
+        "PUT", f"contents/{name}", json={"type": "notebook", "format": "json", "content": notebook}
+    ).raise_for_status()
+
+    classroom.command("collect", "--chapter", "02", "--out", str(tmp_path))
+    [folder] = tmp_path.glob("02-*")
+    collected = json.loads((folder / "alice.ipynb").read_text(encoding="utf-8"))
+    assert collected["cells"][0]["source"] == "# alice's own work"
+    assert "bob" in (folder / "index.csv").read_text(encoding="utf-8")
+
+    classroom.command("reset", "--student", "alice", "--chapter", "02")
+    files = alice.files()
+    kept = [f for f in files if f.startswith("02_forward_and_backprop.before-reset-")]
+    assert len(kept) == 1, files
+    old = alice.server_api("GET", f"contents/{kept[0]}").json()["content"]
+    assert old["cells"][0]["source"] == "# alice's own work", "the old copy survives the reset"
+    fresh = alice.server_api("GET", f"contents/{name}").json()["content"]
+    original = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))
+    assert "".join(fresh["cells"][0]["source"]) == "".join(original["cells"][0]["source"])
+    home = Path(classroom.account("alice").pw_dir)
+    assert (home / name).stat().st_uid == classroom.account("alice").pw_uid, "hers to edit"
 
 
 def test_the_hub_also_serves_the_course_website(classroom):

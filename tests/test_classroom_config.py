@@ -18,6 +18,11 @@ from traitlets.config import Config
 from classroom import accounts
 from classroom.settings import Settings, save_passwords
 
+pytest.importorskip(
+    "jupyterhub",
+    reason="the classroom hub is not installed (`python3 course.py test` installs it)",
+)
+
 CONFIG = Path(__file__).resolve().parent.parent / "classroom" / "jupyterhub_config.py"
 
 

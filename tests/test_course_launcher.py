@@ -206,13 +206,16 @@ def test_setup_installs_the_lock_with_hashes_when_there_is_one(course):
 def test_test_installs_the_maintainers_lock_too(course):
     module, calls = course
     (module.ROOT / "requirements-dev.lock").write_text("pytest==9.2.0 --hash=sha256:00\n")
+    (module.ROOT / "requirements-classroom.txt").write_text("jupyterhub==6.1.1\n")
     assert module.main(["test", "-q"]) == 0
     installs = [cmd for cmd in calls if "install" in cmd]
-    assert installs[-1][-3:] == [
+    assert installs[-2][-3:] == [
         "--require-hashes",
         "-r",
         str(module.ROOT / "requirements-dev.lock"),
     ]
+    # The classroom's hub too: its tests import it before any of them starts a hub.
+    assert installs[-1][-2:] == ["-r", str(module.ROOT / "requirements-classroom.txt")]
     assert calls[-1][1:] == ["-m", "pytest", "-n", "2", "--dist", "loadfile", "-q"]
     calls.clear()
     module.main(["test"])  # installed once: the stamp remembers
