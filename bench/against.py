@@ -26,10 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
 
-from bench import run
-from bench.common import RESULTS, ROOT, cpu_model, fmt, kernel_env
-from bench.run import run_notebook
-from helpers.plotting import markdown_table
+from bench import report as bench_report
+from bench import runner as bench_runner
+from bench.common import RESULTS, ROOT, ReadmeBlockError, cpu_model, fmt, kernel_env
+from bench.runner import run_notebook
+from helpers.tables import markdown_table
 
 Runner = Callable[[Path, dict[str, str]], dict]
 Baseline = Callable[[str, dict[str, str]], dict]
@@ -254,7 +255,7 @@ def _ratio_range(ratios: list[float | None]) -> str:
 
 def published_rows(rows: list[dict], baseline: Baseline, env: dict[str, str]) -> list[dict]:
     """The current tree's side of an ``--against`` run, plus the recipes run now, as
-    :func:`bench.run.publish` takes them. Raises RuntimeError if anything failed."""
+    :func:`bench.report.publish` takes them. Raises RuntimeError if anything failed."""
     failed = [r["chapter"] for r in rows if r["new_error"] or r["new_peak_mb"] is None]
     if failed:
         raise RuntimeError(f"the current tree's {', '.join(failed)} did not finish")
@@ -269,7 +270,8 @@ def published_rows(rows: list[dict], baseline: Baseline, env: dict[str, str]) ->
         }
         for r in rows
     ]
-    for recipe in dict.fromkeys(run.PAIRS[key] for key in sorted(run.PAIRS)):  # by chapter
+    pairs = bench_runner.PAIRS
+    for recipe in dict.fromkeys(pairs[key] for key in sorted(pairs)):  # by chapter
         print(f"running baseline {recipe} ...", flush=True)
         result = baseline(recipe, env)
         if result.get("error"):
@@ -283,7 +285,7 @@ def against_main(
     only: list[str] | None,
     runner: Runner = run_notebook,
     publish: bool = False,
-    baseline: Baseline = run.run_baseline,
+    baseline: Baseline = bench_runner.run_baseline,
     repeat: int = 1,
 ) -> int:
     """``--against REV``: run, write ``bench/results/against-<stamp>.{md,json}``, print.
@@ -314,13 +316,13 @@ def against_main(
     cpu = cpu_model()
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
     text = against_markdown(rows, rev, short, cpu)
-    report = {"measured": stamp, "against": rev, "against_commit": short, "cpu": cpu}
-    report["repeat"] = repeat
-    report["rows"] = rows
+    summary = {"measured": stamp, "against": rev, "against_commit": short, "cpu": cpu}
+    summary["repeat"] = repeat
+    summary["rows"] = rows
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"against-{stamp}.md").write_text(text, encoding="utf-8")
     (RESULTS / f"against-{stamp}.json").write_text(
-        json.dumps(report, indent=2) + "\n", encoding="utf-8"
+        json.dumps(summary, indent=2) + "\n", encoding="utf-8"
     )
     print()
     print(text)
@@ -336,6 +338,10 @@ def against_main(
             f"`python3 course.py bench --against {rev}{again}` "
             "(the current tree's side of that run" + (", medians" if repeat > 1 else "") + ")"
         )
-        run.publish(published, run.machine_info(), stamp, how)
+        try:
+            bench_report.publish(published, bench_runner.machine_info(), stamp, how)
+        except ReadmeBlockError as err:
+            print(f"Not published: {err}", file=sys.stderr)
+            return 1
         print("Updated bench/published.json and the README's Timings table (current tree).")
     return 0

@@ -1,4 +1,5 @@
-"""What the maintainer tools share: where things are, how a notebook runs, and its budget.
+"""What the maintainer tools share: where things are, how a notebook runs, and its budget;
+and the one writer of the README's generated blocks (:func:`write_readme_block`).
 
 Standard library only. ``ROOT`` and the kernel environment are the launcher's own
 (``course.py``); the nbval options live in ``pyproject.toml``, so a tool that tests a
@@ -8,13 +9,16 @@ notebook runs plain ``pytest`` on it (:func:`pytest_command`).
 from __future__ import annotations
 
 import os
+import stat
 import sys
+import tempfile
 from pathlib import Path
 
 from course import KERNEL_ENV, ROOT
 
 NOTEBOOKS = ROOT / "notebooks"
 RESULTS = ROOT / "bench" / "results"
+README = ROOT / "README.md"
 
 
 def chapter_notebooks(only: list[str] | None = None) -> list[Path]:
@@ -85,3 +89,48 @@ def cpu_model() -> str:
 def fmt(value, spec: str, missing: str = "-") -> str:
     """``value`` formatted with ``spec``, or ``missing`` when there is none (a table cell)."""
     return missing if value is None else format(value, spec)
+
+
+class ReadmeBlockError(Exception):
+    """The README has no block of that name to fill (or a broken one); the message says how
+    to put it back."""
+
+
+def write_readme_block(name: str, text: str, readme: Path = README) -> None:
+    """Put ``text`` between the README's ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` lines.
+
+    The one writer of the README's generated blocks: the benchmark's Timings table
+    (``timings``) and the classroom benchmark's table (``classroom-bench``). Everything
+    outside the block stays byte for byte as it was, and the file is replaced atomically (a
+    temporary file beside it, then ``os.replace``), so a reader never sees half a README.
+    Raises :class:`ReadmeBlockError`, writing nothing, unless each marker is there exactly
+    once, start before end.
+    """
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    with open(readme, encoding="utf-8", newline="") as fh:
+        content = fh.read()
+    counts = [content.count(start), content.count(end)]
+    if counts != [1, 1]:
+        found = f"{start} {counts[0]} time(s) and {end} {counts[1]} time(s)"
+    elif content.index(start) > content.index(end):
+        found = f"{end} before {start}"
+    else:
+        found = ""
+    if found:
+        raise ReadmeBlockError(
+            f"{readme} has no {name} block to fill: it needs one {start} line and, after "
+            f"it, one {end} line, and it has {found}. Put the two marker lines back where "
+            "the block belongs (`git log -p README.md` shows where they were), then run again."
+        )
+    head, rest = content.split(start, 1)
+    _, tail = rest.split(end, 1)
+    block = text.strip("\n")
+    fd, tmp = tempfile.mkstemp(dir=readme.parent, prefix=f".{readme.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(f"{head}{start}\n{block}\n{end}{tail}")
+        os.chmod(tmp, stat.S_IMODE(os.stat(readme).st_mode))
+        os.replace(tmp, readme)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -31,8 +31,8 @@ import sys
 from pathlib import Path
 
 from bench.common import RESULTS, chapter_notebooks, kernel_env
-from bench.run import run_notebook
-from helpers.plotting import markdown_table
+from bench.runner import run_notebook
+from helpers.tables import markdown_table
 
 
 def condition_env(seed_offset: int, no_onednn: bool, data: str | None) -> dict[str, str]:

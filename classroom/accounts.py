@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from classroom.settings import ClassroomError
+from classroom.errors import ClassroomError
 
 PREFIX = "jupyter-"
 COMMENT = "dl-course classroom student"

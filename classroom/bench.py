@@ -232,15 +232,17 @@ def markdown(rounds: list[Round], sized: dict, when: str, where: str = "") -> st
     return "\n".join(lines)
 
 
-def publish(text: str) -> None:
-    readme = ROOT / "README.md"
-    content = readme.read_text(encoding="utf-8")
-    start, end = "<!-- classroom-bench:start -->", "<!-- classroom-bench:end -->"
-    if start not in content or end not in content:
-        raise SystemExit(f"README.md has no {start} ... {end} block to fill.")
-    head, rest = content.split(start, 1)
-    _, tail = rest.split(end, 1)
-    readme.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
+def publish(text: str, readme: Path | None = None) -> None:
+    """Put ``text`` in the README's classroom-bench block (the benchmark's own writer,
+    :func:`bench.common.write_readme_block`); stop with its message when the block is gone."""
+    from bench.common import ReadmeBlockError, write_readme_block
+
+    try:
+        write_readme_block(
+            "classroom-bench", text, ROOT / "README.md" if readme is None else readme
+        )
+    except ReadmeBlockError as err:
+        raise SystemExit(str(err)) from None
 
 
 def load_rounds(paths: list[Path]) -> tuple[list[Round], str]:

@@ -169,10 +169,10 @@ def _page_load(base: str, password: str, n: int, screenshot: Path | None) -> flo
 
 def run(args: Namespace) -> dict:
     """The simulated class's measurements (see the module's docstring)."""
-    from helpers import progress
+    from helpers.checks import all_checks
 
     n = args.live
-    checks = [(ch, name) for ch, names in progress.all_checks().items() for name in names]
+    checks = [(ch, name) for ch, names in all_checks().items() for name in names]
     with bench.running_class(made_up_names(n), args) as room:
         folder, settings = room.folder, room.settings
         feed = f"http://127.0.0.1:{settings.internal_ports['live']}/services/class/api/events"

@@ -414,10 +414,10 @@ def build(
 ) -> tuple[Live, web.Application]:
     """The service for the classroom in ``folder``, its stored events loaded.
 
-    ``catalogue`` defaults to the course's checks (:func:`helpers.progress.all_checks`).
+    ``catalogue`` defaults to the course's checks (:func:`helpers.checks.all_checks`).
     Raises :class:`ClassroomError` when ``folder`` holds no classroom.
     """
-    from helpers.progress import all_checks
+    from helpers.checks import all_checks
 
     settings = Settings.load(folder)
     state = ClassState(settings.roster, all_checks() if catalogue is None else catalogue)

@@ -7,6 +7,7 @@ from pathlib import Path
 from classroom import accounts
 from classroom.settings import ClassroomError, Settings
 from helpers import progress
+from helpers.checks import all_checks
 
 
 def student_log(folder: Path, student: str) -> Path | None:
@@ -25,7 +26,7 @@ def student_log(folder: Path, student: str) -> Path | None:
 def class_rows(folder: Path) -> list[progress.Row]:
     """One row per student on the roster and per exercise check of the course."""
     settings = Settings.load(folder)
-    catalogue = progress.all_checks()
+    catalogue = all_checks()
     rows: list[progress.Row] = []
     for student in settings.roster:
         events = progress.read_events(student_log(folder, student))

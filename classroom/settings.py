@@ -21,6 +21,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from classroom.errors import ClassroomError  # the other modules import it from here
+
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_NAME = "classroom.json"
 SECRETS_NAME = "secrets.json"
@@ -40,10 +42,6 @@ def chapter_notebooks(root: Path = ROOT) -> list[Path]:
 
 
 MEMORY_RULE = re.compile(r"(\d+(?:\.\d+)?)([KMGT]?)", re.IGNORECASE)
-
-
-class ClassroomError(Exception):
-    """A classroom cannot start or report; the message says why and what to do."""
 
 
 @dataclass

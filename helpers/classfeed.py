@@ -212,19 +212,18 @@ def _count_lines(log: Path, url: str) -> int:
         return sum(1 for line in fh if line.endswith(b"\n"))
 
 
-def backlog(log: Path | None = None) -> int:
-    """Lines of ``log`` (default: this learner's) that the class page has not acknowledged.
+def backlog(log: Path | None) -> int:
+    """Lines of ``log`` (this learner's is ``helpers.progress.log_path()``) that the class
+    page has not acknowledged.
 
     0 when the feed is off (no ``COURSE_CLASS_FEED`` or no token) or the log is missing.
+    This module imports nothing of the course: :mod:`helpers.progress` calls it, never the
+    other way round.
     """
     try:
         settings = _settings()
         if settings is None:
             return 0
-        if log is None:
-            from helpers import progress
-
-            log = progress.log_path()
         if log is None or not Path(log).is_file():
             return 0
         return _count_lines(Path(log), settings[0])

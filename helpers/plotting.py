@@ -8,11 +8,13 @@ matplotlib ``Figure`` and leaves showing it to Jupyter.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+from helpers.tables import markdown_table  # here too: the notebooks' plotting.markdown_table
 
 __all__ = [
     "markdown_table",
@@ -27,31 +29,6 @@ __all__ = [
     "show_maps",
     "plot_lines",
 ]
-
-
-def markdown_table(
-    header: Sequence[str], rows: Iterable[Sequence[Any]], align: str | None = None
-) -> str:
-    """A Markdown table (no trailing newline); ``align`` has one letter per column, l or r.
-
-    In a notebook: ``display(Markdown(markdown_table([...], rows)))``.
-    """
-    header = list(header)
-    align = align or "l" * len(header)
-    if len(align) != len(header) or set(align) - {"l", "r"}:
-        raise ValueError(
-            f"align needs one 'l' or 'r' per column ({len(header)} columns), got {align!r}."
-        )
-    lines = [
-        "| " + " | ".join(map(str, header)) + " |",
-        "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|",
-    ]
-    for row in rows:
-        row = list(row)
-        if len(row) != len(header):
-            raise ValueError(f"A row has {len(row)} cells for {len(header)} columns: {row!r}")
-        lines.append("| " + " | ".join(map(str, row)) + " |")
-    return "\n".join(lines)
 
 
 # Old Keras (and TF 1.x tutorials) wrote "acc"; Keras 2.3+ and 3 write "accuracy".

@@ -17,17 +17,17 @@ In a classroom (``COURSE_CLASS_FEED`` and ``JUPYTERHUB_API_TOKEN`` set by the hu
 new line is also sent on to the teacher's live class page, in the background
 (:mod:`helpers.classfeed`); a learner alone keeps only the local log.
 
-``python3 course.py progress`` prints the learner's own table; a teacher's
-``course.py classroom report`` reads every student's log with the same code.
+``python3 course.py progress`` (:mod:`helpers.progress_report`) prints the learner's own
+table; a teacher's ``course.py classroom report`` reads every student's log with the same code.
+Both take the catalogue of checks (:func:`helpers.checks.all_checks`) themselves: this module
+is a leaf that the checks call, and imports nothing of the course but :mod:`helpers.classfeed`.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import os
-import sys
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -42,7 +42,6 @@ __all__ = [
     "log_check",
     "log_solution",
     "read_events",
-    "all_checks",
     "summarize",
     "Row",
     "format_table",
@@ -157,13 +156,6 @@ def read_events(path: Path | None) -> list[dict[str, Any]]:
     return [e for e in checks if e.get("id") not in solutions]
 
 
-def all_checks() -> dict[str, list[str]]:
-    """Every exercise check of the course, by chapter: ``{"01": ["check_relu", ...]}``."""
-    from helpers import checks
-
-    return {chapter: list(names) for chapter, names in checks.CHECKS_BY_CHAPTER.items()}
-
-
 @dataclass(frozen=True)
 class Row:
     """One student's record for one check."""
@@ -250,28 +242,3 @@ def write_csv(rows: Sequence[Row], target: Path) -> None:
                 ]
             )
     os.replace(tmp, target)
-
-
-def _main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="course.py progress",
-        description="The exercises you have done, chapter by chapter, from your progress log.",
-    )
-    parser.add_argument("--csv", type=Path, help="also write one row per check to this file")
-    args = parser.parse_args(argv)
-    path = log_path()
-    if path is None:
-        print(f"The progress log is off ({LOG_ENV}=off).", file=sys.stderr)
-        return 1
-    rows = summarize("you", read_events(path), all_checks())
-    print(format_table(rows))
-    if not path.is_file():
-        print(f"(No checks logged yet: {path} appears after your first exercise check.)")
-    if args.csv:
-        write_csv(rows, args.csv)
-        print(f"Wrote {args.csv}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_main())

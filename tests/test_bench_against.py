@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import against, run
+from bench import against, report, runner
+from bench.common import ROOT
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -123,12 +124,12 @@ def test_helpers_from_the_wrong_tree_mark_the_run_failed(tmp_path):
 
 def test_the_kernel_cell_reports_peak_cpu_and_helpers():
     text = "__PEAK__812.5\n__CPU__41.25\n__HELPERS__/t/helpers/__init__.py\n"
-    assert run.parse_peak_cell(text) == {
+    assert runner.parse_peak_cell(text) == {
         "peak_mb": 812.5,
         "cpu_seconds": 41.25,
         "helpers_file": "/t/helpers/__init__.py",
     }
-    assert run.parse_peak_cell("")["cpu_seconds"] is None
+    assert runner.parse_peak_cell("")["cpu_seconds"] is None
 
 
 def test_the_kernel_cell_counts_a_child_process_cpu(tmp_path):
@@ -136,13 +137,13 @@ def test_the_kernel_cell_counts_a_child_process_cpu(tmp_path):
     child = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.5: pass"
     code = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])\n"
     out = subprocess.run(
-        [sys.executable, "-c", code + run._PEAK_CELL],
+        [sys.executable, "-c", code + runner._PEAK_CELL],
         capture_output=True,
         text=True,
         check=True,
         cwd=tmp_path,
     ).stdout
-    assert run.parse_peak_cell(out)["cpu_seconds"] >= 0.5
+    assert runner.parse_peak_cell(out)["cpu_seconds"] >= 0.5
 
 
 def test_the_ratio_table_from_fake_results():
@@ -172,13 +173,13 @@ def test_the_ratio_table_from_fake_results():
 def test_against_main_writes_the_report(tmp_path, monkeypatch, capsys):
     """The real repository at HEAD, with the fake runner: md and json land in the results."""
     monkeypatch.setattr(against, "RESULTS", tmp_path)
-    before = _worktrees(run.ROOT)
+    before = _worktrees(ROOT)
     assert against.against_main("HEAD", ["00"], runner=FakeRunner()) == 0
-    assert _worktrees(run.ROOT) == before
+    assert _worktrees(ROOT) == before
     (md,) = tmp_path.glob("against-*.md")
     (js,) = tmp_path.glob("against-*.json")
     report = json.loads(js.read_text())
-    assert report["against_commit"] == _git(run.ROOT, "rev-parse", "--short", "HEAD")
+    assert report["against_commit"] == _git(ROOT, "rev-parse", "--short", "HEAD")
     assert report["rows"][0]["chapter"].startswith("00_")
     assert md.read_text() in capsys.readouterr().out
 
@@ -188,7 +189,7 @@ def test_the_normal_table_has_cpu_seconds():
     machine["versions"] = {"tensorflow": "2.21", "keras": "3"}
     row = {"name": "01_a", "kind": "notebook", "seconds": 10.0, "cpu_seconds": 12.5}
     row.update(peak_mb=500.0, budget=(60, 1024), metrics={}, status="ok")
-    text = run.results_markdown([row], [], machine)
+    text = report.results_markdown([row], [], machine)
     assert "CPU (s)" in text and "| 01_a | 10.0 | 12.5 | 500 |" in text
 
 
@@ -213,7 +214,7 @@ def test_python_path_beats_the_editable_install_of_helpers(tmp_path):
 
 def test_budget_status_allows_the_stated_noise_tolerance():
     from bench.common import NOISE_TOLERANCE, budget_for
-    from bench.run import budget_status
+    from bench.runner import budget_status
 
     assert budget_for("05") == (120, 1200) and budget_for("06") == (180, 1200)
     assert budget_for("01") == (60, 1024)
@@ -226,16 +227,12 @@ def test_budget_status_allows_the_stated_noise_tolerance():
 
 
 def test_publish_writes_cpu_seconds_to_the_json_and_the_readme(tmp_path, monkeypatch):
-    import json
-
-    from bench import run
-
     (tmp_path / "bench").mkdir()
     (tmp_path / "README.md").write_text(
         "# T\n\n<!-- timings:start -->\nold\n<!-- timings:end -->\n", encoding="utf-8"
     )
-    monkeypatch.setattr(run, "ROOT", tmp_path)
-    monkeypatch.setattr(run, "PUBLISHED", tmp_path / "bench" / "published.json")
+    monkeypatch.setattr(report, "README", tmp_path / "README.md")
+    monkeypatch.setattr(report, "PUBLISHED", tmp_path / "bench" / "published.json")
     rows = [
         {
             "name": "05_x",
@@ -255,7 +252,7 @@ def test_publish_writes_cpu_seconds_to_the_json_and_the_readme(tmp_path, monkeyp
         },
     ]
     machine = {"cores": 2, "cpu": "AMD EPYC", "memory_gb": 23.5, "gpus": 0}
-    run.publish(rows, machine, "2026-11-30T06-00-00Z")
+    report.publish(rows, machine, "2026-11-30T06-00-00Z")
     data = json.loads((tmp_path / "bench" / "published.json").read_text(encoding="utf-8"))
     assert data["notebooks"]["05_x"] == {"seconds": 70.3, "cpu_seconds": 101.0, "peak_mb": 1010}
     readme = (tmp_path / "README.md").read_text(encoding="utf-8")
@@ -294,11 +291,12 @@ def _side_runner(path: Path, env: dict[str, str]) -> dict:
     }
 
 
+@pytest.mark.slow  # checks this repository's HEAD out in a git worktree
 def test_against_publish_takes_the_current_side_and_the_recipes(tmp_path, monkeypatch):
     monkeypatch.setattr(against, "RESULTS", tmp_path)
     published = {}
     monkeypatch.setattr(
-        run, "publish", lambda rows, machine, stamp, how: published.update(rows=rows, how=how)
+        report, "publish", lambda rows, machine, stamp, how: published.update(rows=rows, how=how)
     )
     assert (
         against.against_main(
@@ -311,13 +309,13 @@ def test_against_publish_takes_the_current_side_and_the_recipes(tmp_path, monkey
     assert notebooks and {(r["seconds"], r["cpu_seconds"], r["peak_mb"]) for r in notebooks} == {
         (10.0, 15.0, 700.0)  # the fake runner's current-tree answer, not the old one's
     }
-    assert sorted(recipes) == sorted(set(run.PAIRS.values()))
+    assert sorted(recipes) == sorted(set(runner.PAIRS.values()))
     assert "--against HEAD" in published["how"]
 
 
 def test_against_publish_refuses_a_partial_or_failed_run(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(against, "RESULTS", tmp_path)
-    monkeypatch.setattr(run, "publish", lambda *a: pytest.fail("must not publish"))
+    monkeypatch.setattr(report, "publish", lambda *a: pytest.fail("must not publish"))
     assert against.against_main("HEAD", ["00"], runner=FakeRunner(), publish=True) == 2
     assert "needs every chapter" in capsys.readouterr().err
     rows = [{"chapter": "00_a", "new_error": "boom", "new_peak_mb": None}]

@@ -67,7 +67,7 @@ def test_long_or_unwritable_feedback_is_cut_not_lost(log):
 def test_a_solution_run_is_not_counted_as_the_learners_work(log):
     checks.confirm(checks.check_relu(relu))
     assert progress.read_events(log) == []
-    rows = progress.summarize("me", progress.read_events(log), progress.all_checks())
+    rows = progress.summarize("me", progress.read_events(log), checks.all_checks())
     assert next(r for r in rows if r.check == "check_relu").status == "not tried"
 
 
@@ -98,14 +98,13 @@ def test_summary_passed_attempted_not_tried_and_broken_lines(log):
     with open(log, "a") as fh:
         fh.write('{"t": "cut sho')  # a line cut short: skipped
     rows = {
-        r.check: r
-        for r in progress.summarize("me", progress.read_events(log), progress.all_checks())
+        r.check: r for r in progress.summarize("me", progress.read_events(log), checks.all_checks())
     }
     assert (rows["check_relu"].attempts, rows["check_relu"].status) == (2, "passed")
     assert rows["check_output_size"].status == "attempted"
     assert rows["check_conv_params"].status == "not tried"
     assert rows["check_glorot_limit"].last_seen == ""
-    catalogue = progress.all_checks()
+    catalogue = checks.all_checks()
     assert set(catalogue) == {p.stem[2:] for p in (ROOT / "helpers/checks").glob("ch[0-9]*.py")}
     assert len(rows) == sum(len(v) for v in catalogue.values())
     table = progress.format_table(list(rows.values()))
@@ -115,7 +114,7 @@ def test_summary_passed_attempted_not_tried_and_broken_lines(log):
 
 def test_the_csv_has_one_row_per_check(log, tmp_path):
     checks.check_relu(relu)
-    rows = progress.summarize("me", progress.read_events(log), progress.all_checks())
+    rows = progress.summarize("me", progress.read_events(log), checks.all_checks())
     target = tmp_path / "out.csv"
     progress.write_csv(rows, target)
     read = list(csv.DictReader(target.open()))
@@ -124,12 +123,31 @@ def test_the_csv_has_one_row_per_check(log, tmp_path):
 
 
 def test_course_progress_command(log):
+    import course
+
     checks.check_relu(relu)
+    assert course.PLAIN_COMMANDS["progress"] == "helpers.progress_report"
     out = subprocess.run(
-        [sys.executable, "-m", "helpers.progress"],
+        [sys.executable, "-m", course.PLAIN_COMMANDS["progress"]],
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=120,
     )
     assert out.returncode == 0 and "you: 1 of" in out.stdout, out.stderr
+
+
+def test_the_log_is_a_leaf_that_the_checks_call():
+    """Importing the log loads none of the checks: only the class feed it calls (and the
+    ``helpers`` package itself). The catalogue comes from ``helpers.checks.all_checks``."""
+    code = (
+        "import json, sys, helpers.progress; "
+        "print(json.dumps([m for m in sys.modules if m.split('.')[0] == 'helpers']))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    loaded = set(json.loads(out.stdout))
+    assert "helpers.checks" not in loaded
+    assert loaded <= {"helpers", "helpers.memory", "helpers.progress", "helpers.classfeed"}
+    assert not hasattr(progress, "all_checks")

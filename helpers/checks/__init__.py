@@ -7,7 +7,8 @@
 chapter's checks live in ``chNN.py``. Every name is imported here explicitly, so an editor
 finds its definition; a new chapter adds its module, its imports below, and its test file
 ``tests/test_checks_chNN.py``. Every check logs its call to the learner's progress log
-(:mod:`helpers.progress`) through the decorator.
+(:mod:`helpers.progress`) through the decorator; the log imports nothing from here, and
+:func:`all_checks` hands the catalogue to whoever reads the log.
 """
 
 from helpers.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08
@@ -78,9 +79,21 @@ from helpers.checks.engine import (
 )
 
 CHAPTERS = (ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08)
+
+
+def all_checks() -> dict[str, list[str]]:
+    """Every exercise check of the course, by chapter: ``{"01": ["check_relu", ...]}``.
+
+    A copy of :data:`CHECKS_BY_CHAPTER`, complete once every chapter above is imported: the
+    catalogue ``course.py progress`` and the classroom's report and live page count against.
+    """
+    return {chapter: list(names) for chapter, names in CHECKS_BY_CHAPTER.items()}
+
+
 CHAPTER_MODULES = [module.__name__.rsplit(".", 1)[1] for module in CHAPTERS]
 __all__ = [
     "CHECKS_BY_CHAPTER",
+    "all_checks",
     "Feedback",
     "SolutionError",
     "check_choice",

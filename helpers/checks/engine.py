@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from helpers import progress  # a leaf: it never imports the checks back
+
 __all__ = [
     "Feedback",
     "SolutionError",
@@ -81,8 +83,6 @@ def confirm(feedback: Feedback) -> None:
             f"confirm() takes the result of a check_... function, got a "
             f"{type(feedback).__name__}. Write checks.confirm(checks.check_xxx(answer))."
         )
-    from helpers import progress
-
     progress.log_solution(feedback.event)  # the course's solution is not the learner's work
     if not feedback.ok:
         raise SolutionError(f"This solution does not pass its own check: {feedback!r}")
@@ -114,8 +114,6 @@ def exercise(chapter: str, answer: str | None = None) -> Callable[[Callable], Ca
             else:
                 feedback = check(*args, **kwargs)
             if isinstance(feedback, Feedback):
-                from helpers import progress
-
                 event = progress.log_check(chapter, check.__name__, feedback)
                 feedback = dataclasses.replace(feedback, event=event)
             return feedback
