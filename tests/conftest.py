@@ -1,4 +1,17 @@
-"""Shared fixtures: tiny datasets in the Keras cache layout, written per test."""
+"""Shared test support: every test module imports from here, never from another test module.
+
+- tiny datasets in the Keras cache layout, written per test (``make_tiny_data``, ``tiny_dir``);
+- Jupyter isolation (``JUPYTER_SECRETS``, ``JUPYTER_DIRS``) for tests that start Jupyter;
+- the browser: ``find_chromium()`` and ``import_playwright()`` (or the fixtures ``chromium``
+  and ``sync_playwright``) skip with a message saying what to install; a test that asks for
+  either fixture is marked ``browser`` by itself;
+- ``free_port()``, a loopback port that is free now;
+- the CI rule: with ``CI`` set (CI services set ``CI=true``), a ``browser`` test that skips
+  fails instead, with the skip's reason.
+
+The markers (``browser``, ``hub``, ``site``, ``slow``) are registered in pyproject.toml;
+tests/README.md explains the tiers.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +21,7 @@ import json
 import os
 import pwd
 import shutil
+import socket
 import struct
 import subprocess
 import uuid
@@ -145,3 +159,87 @@ def account_prefix():
     remove_accounts_with(prefix)
     assert not [e for e in pwd.getpwall() if e.pw_name.startswith(prefix)], "accounts left"
     assert not [g for g in grp.getgrall() if g.gr_name.startswith(prefix)], "groups left"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now (the OS picks it; nothing holds it after)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- the browser ------------------------------------------------------------------------------
+
+BROWSER_FIXTURES = ("chromium", "sync_playwright")
+
+
+def in_ci() -> bool:
+    """Whether this run is CI's: ``CI`` set to anything but empty, 0, false or no."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def find_chromium() -> str:
+    """The Chromium the browser tests drive (``classroom.browser.chromium_path()``), or skip."""
+    from classroom import browser
+
+    found = browser.chromium_path()
+    if found:
+        return found
+    pytest.skip(
+        "browser test skipped: no Chromium found. Install Debian's `chromium` "
+        "(apt-get install -y --no-install-recommends chromium; .ci/run does this in "
+        "CI) or set COURSE_CHROMIUM=/path/to/chrome."
+    )
+
+
+def import_playwright():
+    """Playwright's ``sync_playwright``, or skip when the package is not installed."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip(
+            "browser test skipped: the Python package playwright is not installed "
+            "(it is in requirements-dev.txt: run python3 course.py test)."
+        )
+    return sync_playwright
+
+
+@pytest.fixture(scope="session", name="chromium")
+def chromium_fixture() -> str:
+    """The path of the Chromium to drive; the test skips (fails in CI) when there is none."""
+    return find_chromium()
+
+
+@pytest.fixture(scope="session", name="sync_playwright")
+def sync_playwright_fixture():
+    """Playwright's ``sync_playwright``; the test skips (fails in CI) without playwright."""
+    return import_playwright()
+
+
+def pytest_collection_modifyitems(items):
+    """A test that asks for a browser fixture is a ``browser`` test, marked or not."""
+    for item in items:
+        if set(BROWSER_FIXTURES) & set(getattr(item, "fixturenames", ())):
+            if not item.get_closest_marker("browser"):
+                item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI (``CI`` set, as CI services do), a ``browser`` test may not skip: it fails,
+    with the skip's reason, so a missing Chromium or Playwright cannot pass unnoticed."""
+    report = yield
+    if (
+        report.skipped
+        and not hasattr(report, "wasxfail")  # an expected failure is not a skip
+        and in_ci()
+        and item.get_closest_marker("browser")
+    ):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        report.outcome = "failed"
+        report.longrepr = (
+            f"a browser test skipped in CI (CI={os.environ['CI']}), which CI does not allow: "
+            f"{reason}"
+        )
+    return report

@@ -14,6 +14,7 @@ from bench import breakage
 QUICK = [m for m in breakage.MUTATIONS if m.quick]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mutation", QUICK, ids=lambda m: m.key)
 def test_a_real_bug_turns_the_tests_red(mutation):
     mutated, control = breakage.outcomes(mutation)

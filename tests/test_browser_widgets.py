@@ -11,8 +11,8 @@ Chromium, runs it, and checks that
 
 Needs Debian's Chromium (`apt-get install chromium`; CI's .ci/run installs it) and the
 Python package playwright (requirements-dev.txt). Without them it is skipped with a message
-saying so; tests/test_lab_environment.py still checks the widget versions and the news
-setting without a browser. Budget: about a minute.
+saying so (in CI it fails instead: tests/conftest.py); tests/test_lab_environment.py still
+checks the widget versions and the news setting without a browser. Budget: about a minute.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ import pytest
 
 import course
 from classroom import browser
-from conftest import JUPYTER_DIRS, JUPYTER_SECRETS
+from conftest import JUPYTER_DIRS, JUPYTER_SECRETS, free_port
 from course import ROOT
 
 CHROMIUM_FLAGS = browser.FLAGS
@@ -39,33 +38,7 @@ EXTRA_LAB_ARGS: list[str] = []
 NEWS_QUESTION = "Would you like to get notified about official Jupyter news?"
 TIMEOUT_MS = 45_000  # any single wait; the whole test takes ~20-40 s on 2 busy cores
 
-
-def _chromium() -> str:
-    found = browser.chromium_path()
-    if found:
-        return found
-    pytest.skip(
-        "browser smoke test skipped: no Chromium found. Install Debian's `chromium` "
-        "(apt-get install -y --no-install-recommends chromium; .ci/run does this in "
-        "CI) or set COURSE_CHROMIUM=/path/to/chrome."
-    )
-
-
-def _playwright():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip(
-            "browser smoke test skipped: the Python package playwright is not "
-            "installed (it is in requirements-dev.txt: run python3 course.py test)."
-        )
-    return sync_playwright
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+pytestmark = pytest.mark.slow  # starts JupyterLab
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -126,7 +99,7 @@ def _wait_rendered(area, rendered) -> None:
 def course_lab(tmp_path_factory):
     """The course's JupyterLab, started with the launcher's own command line."""
     tmp_path = tmp_path_factory.mktemp("course_lab")
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     root = tmp_path / "root"
     root.mkdir()
     name = _write_notebook(root)
@@ -178,9 +151,8 @@ def test_the_running_lab_serves_fetch_news_false(course_lab):
     assert json.loads(body)["schema"]["properties"]["fetchNews"]["default"] == "false"
 
 
-def test_widgets_render_and_drive_the_kernel_in_chromium(course_lab):
-    chromium = _chromium()
-    sync_playwright = _playwright()
+@pytest.mark.browser
+def test_widgets_render_and_drive_the_kernel_in_chromium(course_lab, chromium, sync_playwright):
     started = time.monotonic()
     shot = course_lab["tmp"] / "page.png"
     with sync_playwright() as pw:

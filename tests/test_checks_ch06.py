@@ -6,12 +6,6 @@ import numpy as np
 import pytest
 
 from helpers import checks, reference
-from helpers.checks import ch06
-
-
-def test_chapter_6_checks_are_exported():
-    for name in ch06.__all__:
-        assert getattr(checks, name) is getattr(ch06, name)
 
 
 def test_output_size():

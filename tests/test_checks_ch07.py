@@ -9,11 +9,6 @@ from helpers import checks
 from helpers.checks import ch07
 
 
-def test_chapter_7_checks_are_exported():
-    for name in ch07.__all__:
-        assert getattr(checks, name) is getattr(ch07, name)
-
-
 def test_padded_matches_keras_and_names_the_mistakes():
     keras = pytest.importorskip("keras")
     seqs, maxlen = ch07.EX_PAD["sequences"], ch07.EX_PAD["maxlen"]

@@ -8,11 +8,6 @@ from helpers import checks, korean
 from helpers.checks import ch08
 
 
-def test_chapter_8_checks_are_exported():
-    for name in ch08.__all__:
-        assert getattr(checks, name) is getattr(ch08, name)
-
-
 def _right_particle(word):
     code = ord(word[-1]) - 0xAC00
     if 0 <= code < 11172:

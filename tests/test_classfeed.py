@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -18,18 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import free_port
 from helpers import checks, classfeed
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "student-token-abc"
 ROUTE = "/services/class/api/events"
 FAST = 0.05  # seconds: a check's call must take well under this
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Feed:

@@ -417,11 +417,17 @@ def _read(path: Path) -> str:
 
 def test_the_teacher_still_gets_the_true_report(classroom, signed_in):
     """After the attacks: the teacher is still admin, and the report holds only real work."""
+    alice, _ = signed_in
+    passing = (
+        "import numpy as np\nfrom helpers import checks\n"
+        "checks.check_relu(lambda x: np.maximum(x, 0))"
+    )
+    assert alice.kernel().run(passing).text.startswith("[ok]"), "alice's own, real pass"
     teacher = Student(classroom.base, "teacher", TEACHER_PW)
     assert teacher.hub_api("GET", "users").status_code == 200
     out = classroom.report()
     assert f"alice -> {classroom.account('alice').pw_name}" in out.stdout
-    assert "alice: 1 of" in out.stdout and "chapter 01: passed 1 (relu)" in out.stdout
+    assert "chapter 01: passed" in out.stdout and "relu" in out.stdout
     assert "bob: 0 of" in out.stdout, "the pass alice tried to write into bob's log is not there"
 
 

@@ -81,6 +81,7 @@ def runs() -> dict[str, dict]:
     return results
 
 
+@pytest.mark.slow
 def test_the_leak_exists_without_the_fix(runs):
     # If this fails after a TensorFlow upgrade, TensorFlow fixed its leak: the fix can go.
     plain = runs["plain"]
@@ -88,6 +89,7 @@ def test_the_leak_exists_without_the_fix(runs):
     assert plain["graphs_left"] >= 4, plain  # at least two models' traced steps
 
 
+@pytest.mark.slow
 def test_the_fix_frees_every_traced_graph_and_registers_nothing(runs):
     plugged = runs["plugged"]
     assert plugged["plugged"] is True
@@ -95,6 +97,7 @@ def test_the_fix_frees_every_traced_graph_and_registers_nothing(runs):
     assert plugged["graphs_left"] == 0, plugged
 
 
+@pytest.mark.slow
 def test_the_fix_changes_no_trained_weight(runs):
     plain, plugged = runs["plain"]["weights"], runs["plugged"]["weights"]
     assert len(plain) == len(plugged) == 3

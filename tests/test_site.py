@@ -41,12 +41,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `website` is a top-level folder, not an installed package
     sys.path.insert(0, str(ROOT))
 
-# One lookup of Debian's Chromium and one set of flags, shared with the widget smoke test.
-from test_browser_widgets import CHROMIUM_FLAGS as SMOKE_FLAGS  # noqa: E402
-from test_browser_widgets import _chromium  # noqa: E402
-
+# One set of flags, shared with the widget smoke test; Chromium is found by tests/conftest.py.
+from classroom.browser import FLAGS as SMOKE_FLAGS  # noqa: E402
 from website import build as site_build  # noqa: E402
 from website import check  # noqa: E402
+
+pytestmark = pytest.mark.site  # the tests that need the build (a few seconds) are slow
 
 CHAPTERS = site_build.chapter_paths()
 
@@ -158,6 +158,7 @@ def _text(page: str) -> str:
 # --- the build ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_chapter_has_a_page(site):
     assert len(CHAPTERS) >= 9, "the chapters are found by name: notebooks/NN_*.ipynb"
     for path in CHAPTERS:
@@ -171,6 +172,7 @@ def test_every_chapter_has_a_page(site):
     assert (site["out"] / site_build.MARKER).is_file()
 
 
+@pytest.mark.slow
 def test_the_home_page_is_the_course_map(site):
     home = _text(_page(site, "index"))
     links = check.internal_links(site["out"] / "index.html")
@@ -185,6 +187,7 @@ def test_the_home_page_is_the_course_map(site):
     assert "python3 course.py lab" in home
 
 
+@pytest.mark.slow
 def test_each_chapter_links_to_the_one_before_and_after(site):
     pages = ["index.html"] + [f"{p.stem}.html" for p in CHAPTERS]
     for before, page, after in zip(pages[:-1], pages[1:], [*pages[2:], None], strict=True):
@@ -194,6 +197,7 @@ def test_each_chapter_links_to_the_one_before_and_after(site):
             assert after in links, f"{page} does not link on to {after}"
 
 
+@pytest.mark.slow
 def test_solutions_stay_folded_and_widgets_become_a_note(site):
     for path in CHAPTERS:
         nb = json.loads(path.read_text(encoding="utf-8"))
@@ -211,6 +215,7 @@ def test_solutions_stay_folded_and_widgets_become_a_note(site):
         assert site_build.WIDGET_MIME not in page and "require.min.js" not in page
 
 
+@pytest.mark.slow
 def test_nothing_is_loaded_from_another_host(site):
     problems = check.remote_loads(site["out"])
     assert not problems, "the site loads from another host:\n" + "\n".join(problems[:40])
@@ -220,15 +225,18 @@ def test_nothing_is_loaded_from_another_host(site):
     assert "thebe" not in home.lower()
 
 
+@pytest.mark.slow
 def test_every_internal_link_resolves(site):
     problems = check.broken_links(site["out"])
     assert not problems, "links to files that are not in the site:\n" + "\n".join(problems[:40])
 
 
+@pytest.mark.slow
 def test_the_committed_notebooks_are_untouched(site):
     assert _digests() == site["before"]
 
 
+@pytest.mark.slow
 def test_the_data_mirror_serves_the_site(site, tmp_path):
     from helpers import datasets
 
@@ -387,16 +395,8 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def browser_page(site, tmp_path_factory):
+def browser_page(site, tmp_path_factory, chromium, sync_playwright):
     """Chromium on the site, served from 127.0.0.1; every other request is blocked and kept."""
-    chromium = _chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip(
-            "site browser test skipped: the Python package playwright is not "
-            "installed (it is in requirements.txt: run python3 course.py setup)."
-        )
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), partial(_Quiet, directory=str(site["out"]))
     )
@@ -480,6 +480,8 @@ def _visible_text_outside_code(page) -> str:
     }""")
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_chapter_2_maths_is_typeset_and_its_images_load(browser_page):
     page = _open(browser_page, _chapter("02").stem)
     try:
@@ -501,6 +503,8 @@ def test_chapter_2_maths_is_typeset_and_its_images_load(browser_page):
         raise
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_chapter_8_shows_its_hangul_and_plots(browser_page):
     page = _open(browser_page, _chapter("08").stem)
     try:
@@ -519,6 +523,8 @@ def test_chapter_8_shows_its_hangul_and_plots(browser_page):
         raise
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_the_home_page_links_to_every_chapter(browser_page):
     page = _open(browser_page, "index")
     for path in CHAPTERS:
