@@ -28,7 +28,6 @@ import json
 import os
 import statistics
 import sys
-from pathlib import Path
 
 from bench.common import RESULTS, chapter_notebooks, kernel_env
 from bench.runner import run_notebook
@@ -36,11 +35,15 @@ from helpers.tables import markdown_table
 
 
 def condition_env(seed_offset: int, no_onednn: bool, data: str | None) -> dict[str, str]:
+    from helpers.datasets import chosen_data_dir  # here: importing margins loads no NumPy
+
+    # --data is read as a COURSE_DATA_DIR would be; without it, the caller's COURSE_DATA_DIR
+    # (if any) stays, as for the tests. Either way the kernels get the resolver's absolute path.
+    chosen = chosen_data_dir({"COURSE_DATA_DIR": data} if data else None)
     return kernel_env(
         COURSE_SEED_OFFSET=str(seed_offset),
         TF_ENABLE_ONEDNN_OPTS="0" if no_onednn else None,
-        # without --data, the caller's COURSE_DATA_DIR (if any) stays, as for the tests
-        COURSE_DATA_DIR=str(Path(data).resolve()) if data else os.environ.get("COURSE_DATA_DIR"),
+        COURSE_DATA_DIR=str(chosen) if chosen else None,
     )
 
 

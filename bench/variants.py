@@ -77,7 +77,7 @@ def remap_reviews(reviews: np.ndarray, mapping: np.ndarray, total: int) -> np.nd
 
 
 def build(source: Path, target: Path, seed: int = 0) -> Path:
-    from helpers.data.store import write_sums
+    from helpers.datasets import write_sums
 
     rng = np.random.default_rng(seed)
     tmp = target.with_name(target.name + ".partial")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from helpers.data import CHATBOT_LABELS
+from helpers.datasets import CHATBOT_LABELS
 
 __all__ = [
     "LABEL_NAMES",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import threading
 from pathlib import Path
 
@@ -380,9 +379,9 @@ def test_encode_review_round_trips_and_caps_vocabulary(tiny_dir):
 # --- The real offline copies (CI and developer machines) -----------------------------------
 
 
-@pytest.mark.skipif(not os.environ.get("COURSE_DATA_DIR"), reason="COURSE_DATA_DIR not set")
+@pytest.mark.skipif(store.chosen_data_dir() is None, reason="COURSE_DATA_DIR not set")
 def test_real_offline_copies_verify_and_load(monkeypatch, capsys):
-    folder = Path(os.environ["COURSE_DATA_DIR"])
+    folder = store.chosen_data_dir()
     assert {s for _, s in datasets.verify(folder)} == {"OK"}
     (x_train, y_train), (x_test, y_test) = datasets.load_mnist()
     assert x_train.shape[1:] == (28, 28) and x_train.dtype == np.uint8

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import unicodedata
 from pathlib import Path
@@ -365,10 +364,8 @@ def test_data_file_finds_the_loaders_file(korean_dir):
 
 
 def _real_folder() -> Path | None:
-    env = os.environ.get("COURSE_DATA_DIR")
-    if env and (Path(env) / "ChatbotData.csv").is_file():
-        return Path(env)
-    return None
+    folder = store.chosen_data_dir()
+    return folder if folder and (folder / "ChatbotData.csv").is_file() else None
 
 
 @pytest.mark.skipif(

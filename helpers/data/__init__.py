@@ -1,8 +1,14 @@
-"""The course's datasets, offline first: ``from helpers.datasets import load_mnist`` (the
-notebooks' name for this package) or ``from helpers.data import load_mnist``.
+"""The implementation of :mod:`helpers.datasets`, the course's datasets, offline first.
 
-- ``store``: the registry of files, URLs and hashes; the one lookup (``COURSE_DATA_DIR``,
-  ``data/``, a classroom mirror, the origin), downloads on pooch, ``SHA256SUMS``;
+The public name is ``helpers.datasets`` (``from helpers.datasets import load_mnist``): the
+notebooks, the README and the rest of the project import that, and it re-exports exactly
+this package's ``__all__``. This package is where the code lives; import its submodules
+directly only to work on or test their internals.
+
+- ``store``: the registry of files, URLs and hashes; where the data is, the project's one
+  resolver (``data_folders``, ``default_data_dir``, ``chosen_data_dir``: the only reader of
+  ``COURSE_DATA_DIR`` and the only definition of the course's ``data/`` folder); the one
+  lookup (those folders, a classroom mirror, the origin); downloads on pooch; ``SHA256SUMS``;
 - ``images``: MNIST and Fashion-MNIST, as ``keras.datasets`` returns them;
 - ``imdb``: IMDB, as Keras returns it but in far less memory; its word index and text;
 - ``corpora``: chapter 8's Korean ChatbotData and KLUE-NER, and a grouped split;
@@ -21,7 +27,16 @@ from helpers.data.corpora import (
 )
 from helpers.data.images import load_fashion_mnist, load_mnist
 from helpers.data.imdb import decode_review, encode_review, get_imdb_word_index, load_imdb, tokenize
-from helpers.data.store import DatasetError, fetch, read_sums, verify, write_sums
+from helpers.data.store import (
+    DatasetError,
+    chosen_data_dir,
+    data_folders,
+    default_data_dir,
+    fetch,
+    read_sums,
+    verify,
+    write_sums,
+)
 
 __all__ = [
     "DatasetError",
@@ -44,4 +59,7 @@ __all__ = [
     "read_sums",
     "write_sums",
     "make_server",
+    "chosen_data_dir",
+    "data_folders",
+    "default_data_dir",
 ]

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from helpers.data.store import (
+    COURSE_ROOT,
     FILES,
     FIX,
-    REPO_DATA_DIR,
     SUMS_NAME,
     DatasetError,
+    default_data_dir,
     fetch,
     read_sums,
     verify,
@@ -110,8 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog=FIX, description="Fetch, verify and serve the course datasets."
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    here = default_data_dir()  # COURSE_DATA_DIR, else the course's data/ (as the loaders)
+    where = "default: $COURSE_DATA_DIR, else the course's data/ folder: %(default)s"
     p_fetch = sub.add_parser("fetch", help="download every dataset and write SHA256SUMS")
-    p_fetch.add_argument("--to", type=Path, default=REPO_DATA_DIR, help="target folder")
+    p_fetch.add_argument("--to", type=Path, default=here, help=f"target folder ({where})")
     p_fetch.add_argument(
         "--mirror",
         default=os.environ.get("COURSE_DATA_MIRROR"),
@@ -121,15 +124,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p_fetch.add_argument("--only", nargs="+", choices=sorted(FILES), help="just these datasets")
     p_verify = sub.add_parser("verify", help="check a folder against its SHA256SUMS")
-    p_verify.add_argument("folder", nargs="?", type=Path, default=REPO_DATA_DIR)
+    p_verify.add_argument("folder", nargs="?", type=Path, default=here, help=where)
     p_serve = sub.add_parser("serve", help="serve a data folder as the classroom mirror")
-    p_serve.add_argument("--dir", type=Path, default=REPO_DATA_DIR, help="folder to serve")
+    p_serve.add_argument("--dir", type=Path, default=here, help=f"folder to serve ({where})")
     p_serve.add_argument("--port", type=int, default=8765)
     p_serve.add_argument("--bind", default="0.0.0.0", help="address to listen on")
     p_serve.add_argument(
         "--site",
         type=Path,
-        default=REPO_DATA_DIR.parent / "site",
+        default=COURSE_ROOT / "site",
         help="the course website to serve under /site/, once built",
     )
     args = parser.parse_args(argv)

@@ -8,6 +8,15 @@ One registry (:data:`FILES`, :data:`URLS`, :data:`UPSTREAM_SHA256`) and one look
 3. a classroom mirror, when ``COURSE_DATA_MIRROR`` is set;
 4. the data's origin (Keras' download server; GitHub for the Korean corpora).
 
+Where the data is, 1-2, has one answer for the whole project, given here and nowhere else:
+:func:`data_folders` (the local folders, in lookup order) and :func:`default_data_dir` (the
+first of them: where downloads go, and the default of ``fetch --to``, ``verify``,
+``serve --dir`` and the classroom's ``--data``). Only :func:`chosen_data_dir` reads
+``COURSE_DATA_DIR`` and only :data:`REPO_DATA_DIR` names the ``data/`` folder; the loaders,
+the command line, the classroom, the benchmark and the tests ask these functions. (The
+launcher, ``course.py``, which runs before the helpers are installed, makes a relative
+``COURSE_DATA_DIR`` absolute once, by the same rule, for every process it starts.)
+
 Local folders use the Keras cache layout and are checked against their own
 ``SHA256SUMS`` file when they have one (course copies need not be byte-identical
 to the published files). Downloads from 3 and 4 go through pooch: they are
@@ -22,11 +31,12 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
-REPO_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+COURSE_ROOT = Path(__file__).resolve().parents[2]  # the course folder: notebooks/, data/, ...
+REPO_DATA_DIR = COURSE_ROOT / "data"  # the course's own data/ folder; defined here only
 SUMS_NAME = "SHA256SUMS"
 FIX = "python -m helpers.datasets"  # the command line named in the error messages
 
@@ -216,18 +226,19 @@ def download(url: str, dest: Path, sha256: str | None = None) -> None:
 
 
 def fetch(
-    to: Path | str = REPO_DATA_DIR,
+    to: Path | str | None = None,
     mirror: str | None = None,
     datasets: Sequence[str] | None = None,
     quiet: bool = False,
 ) -> Path:
     """Download datasets into ``to`` in the Keras cache layout and write SHA256SUMS.
 
-    From ``mirror`` (a URL serving a course data folder, e.g. ``helpers.datasets serve``
-    on a teacher's laptop) when given, else from the origins in :data:`URLS`. Files
-    already present and matching the checksums are kept.
+    ``to`` defaults to :func:`default_data_dir` (``COURSE_DATA_DIR``, else ``data/``), the
+    folder the loaders download into too. From ``mirror`` (a URL serving a course data
+    folder, e.g. ``helpers.datasets serve`` on a teacher's laptop) when given, else from the
+    origins in :data:`URLS`. Files already present and matching the checksums are kept.
     """
-    to = Path(to)
+    to = default_data_dir() if to is None else Path(to)
     names = list(datasets) if datasets else list(FILES)
     unknown = [n for n in names if n not in FILES]
     if unknown:
@@ -263,15 +274,50 @@ def fetch(
     return to
 
 
+# --- Where the data is: the one resolver ---------------------------------------------------
+
+COURSE_DATA_LABEL = "COURSE_DATA_DIR"  # as the loaders' one line and errors name the folders
+REPO_DATA_LABEL = "the course's data/ folder"
+
+
+def as_data_dir(value: str | os.PathLike[str]) -> Path:
+    """A folder as a person wrote it: ``~`` expanded, and a relative path taken from the
+    current directory (the rule ``course.py`` applies to ``COURSE_DATA_DIR`` too)."""
+    return Path(os.path.abspath(os.path.expanduser(os.fspath(value))))
+
+
+def chosen_data_dir(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The folder ``COURSE_DATA_DIR`` names (:func:`as_data_dir`), or None if unset or empty.
+
+    The one place in the helpers that reads the variable (``environ`` defaults to
+    ``os.environ``). A relative value is taken from the current directory of the process
+    that reads it: the launcher makes it absolute before it starts Jupyter, so a kernel
+    (which starts in ``notebooks/``) finds the same folder as the command line did.
+    """
+    value = (os.environ if environ is None else environ).get("COURSE_DATA_DIR", "")
+    return as_data_dir(value) if value else None
+
+
+def data_folders(environ: Mapping[str, str] | None = None) -> list[tuple[str, Path]]:
+    """``(label, folder)`` of the local folders, in lookup order: ``COURSE_DATA_DIR`` when
+    set, then the course's ``data/``. Downloads go to the first (:func:`default_data_dir`)."""
+    chosen = chosen_data_dir(environ)
+    folders = [(COURSE_DATA_LABEL, chosen)] if chosen else []
+    if chosen != REPO_DATA_DIR:
+        folders.append((REPO_DATA_LABEL, REPO_DATA_DIR))
+    return folders
+
+
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The data folder: ``COURSE_DATA_DIR`` when set, else the course's ``data/``.
+
+    Where the loaders save what they download, and the default folder of ``fetch --to``,
+    ``verify``, ``serve --dir``, ``fetch()`` and the classroom's ``--data``.
+    """
+    return data_folders(environ)[0][1]
+
+
 # --- The lookup ---------------------------------------------------------------------------
-
-
-def local_folders() -> list[tuple[str, Path]]:
-    """``(label, folder)`` of the local folders, in lookup order; downloads go to the first."""
-    folders = []
-    if os.environ.get("COURSE_DATA_DIR"):
-        folders.append(("COURSE_DATA_DIR", Path(os.environ["COURSE_DATA_DIR"]).expanduser()))
-    return [*folders, ("the course's data/ folder", REPO_DATA_DIR)]
 
 
 def locate(dataset: str, name: str) -> tuple[str, Path]:
@@ -282,13 +328,13 @@ def locate(dataset: str, name: str) -> tuple[str, Path]:
     """
     rels = FILES[dataset]
     tried = []
-    for label, folder in local_folders():
+    for label, folder in data_folders():
         missing = [rel for rel in rels if not (folder / rel).is_file()]
         if not missing:
             _check_against_sums(folder, rels, label)
             return label, folder
         tried.append(f"{label} ({folder}: no {', '.join(missing)})")
-    target_label, target = local_folders()[0]
+    target_label, target = data_folders()[0]
     mirror = os.environ.get("COURSE_DATA_MIRROR")
     if mirror:
         try:
