@@ -10,6 +10,13 @@ A notebook's time varies from run to run by up to a tenth on a quiet machine (ch
 111-129 s on one machine in one hour), which a single ratio inherits from both sides. With
 ``--repeat N`` each pair runs N times, in the order old-new, new-old, ... and the report takes
 each side's median, and shows the range of the N paired ratios.
+
+Which notebooks are chapters comes from each tree's own files (:func:`chapter_notebooks_in`):
+the current tree's registry for the chapters to run, and REV's own registry for the old
+side, read from its worktree as data (``helpers.chapters.read_entries``), never this tree's
+imported copy, which may list chapters REV does not have or name them differently. A REV
+from before the registry has none; its chapters are then found by the naming rule the
+course used before it, ``notebooks/NN_*.ipynb``.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from bench import report as bench_report
 from bench import runner as bench_runner
 from bench.common import RESULTS, ROOT, ReadmeBlockError, cpu_model, fmt, kernel_env
 from bench.runner import run_notebook
+from helpers import chapters as registry
 from helpers.tables import markdown_table
 
 Runner = Callable[[Path, dict[str, str]], dict]
@@ -103,8 +111,9 @@ def run_against(
     pairs = []
     turn = 0
     with old_worktree(rev, repo) as old_root:
+        old_chapters = {p.name: p for p in chapter_notebooks_in(old_root, None)}
         for path in chapter_notebooks_in(new_root, only):
-            old_path = old_root / path.relative_to(new_root)
+            old_path = old_chapters.get(path.name)  # None: not a chapter of REV
             pair: dict = {"chapter": path.stem, "old_runs": [], "new_runs": []}
             for _ in range(repeat):
                 sides = [("old", old_path, old_root), ("new", path, new_root)]
@@ -112,7 +121,7 @@ def run_against(
                     sides.reverse()
                 turn += 1
                 for side, nb_path, root in sides:
-                    if not nb_path.exists():
+                    if nb_path is None or not nb_path.exists():
                         continue
                     print(f"running {side} {nb_path.name} ...", flush=True)
                     result = _check_helpers(runner(nb_path, tree_env(env, root)), root)
@@ -158,8 +167,12 @@ def summarise(runs: list[dict]) -> dict | None:
 
 
 def chapter_notebooks_in(root: Path, only: list[str] | None) -> list[Path]:
-    """The chapter notebooks of the tree at ``root``, all or those numbered in ``only``."""
-    paths = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    """The chapter notebooks of the tree at ``root``, all or those numbered in ``only``.
+
+    From that tree's own registry (``root/helpers/chapters.py``, read as data), or, in a
+    tree from before the registry, by the old naming rule (``notebooks/NN_*.ipynb``).
+    """
+    paths = registry.notebook_paths(root)
     return [p for p in paths if not only or p.name[:2] in only]
 
 

@@ -1,9 +1,11 @@
 """What the maintainer tools share: where things are, how a notebook runs, and its budget;
 and the one writer of the README's generated blocks (:func:`write_readme_block`).
 
-Standard library only. ``ROOT`` and the kernel environment are the launcher's own
-(``course.py``); the nbval options live in ``pyproject.toml``, so a tool that tests a
-notebook runs plain ``pytest`` on it (:func:`pytest_command`).
+Standard library only (and the course's chapter registry, :mod:`helpers.chapters`, itself
+standard library only). ``ROOT`` and the kernel environment are the launcher's own
+(``course.py``); the chapters, their notebooks and budgets are the registry's entries for
+``ROOT``; the nbval options live in ``pyproject.toml``, so a tool that tests a notebook runs
+plain ``pytest`` on it (:func:`pytest_command`).
 """
 
 from __future__ import annotations
@@ -15,16 +17,17 @@ import tempfile
 from pathlib import Path
 
 from course import KERNEL_ENV, ROOT
+from helpers import chapters as registry
 
 NOTEBOOKS = ROOT / "notebooks"
 RESULTS = ROOT / "bench" / "results"
 README = ROOT / "README.md"
+CHAPTERS = registry.load(ROOT)  # this tree's chapter registry (helpers/chapters.py)
 
 
 def chapter_notebooks(only: list[str] | None = None) -> list[Path]:
-    """The course notebooks (``NN_name.ipynb``), all or those whose number is in ``only``."""
-    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-    return [p for p in paths if not only or p.name[:2] in only]
+    """The course notebooks, in the registry's order: all, or those whose number is in ``only``."""
+    return [NOTEBOOKS / ch.notebook for ch in CHAPTERS if not only or ch.number in only]
 
 
 NOISE_TOLERANCE = 0.10
@@ -35,21 +38,17 @@ other work on the machine), and peak memory differs by up to about 15% between m
 
 
 def budget_for(key: str) -> tuple[int, int]:
-    """Seconds and MB of peak kernel memory for notebook ``key`` (see bench/README.md).
+    """Seconds and MB of peak kernel memory for chapter ``key`` ("05"): its registry entry's.
 
-    Every chapter gets 120 s and 1,200 MB (COURSE_GUIDE.md), except the small chapters 01-02
-    (60 s, 1,024 MB) and chapter 06, which trains three networks on 55,000 images (180 s).
-    ``--check`` allows ``NOISE_TOLERANCE`` on top.
+    The budgets are kept in ``helpers/chapters.py``, whose docstring says where they come
+    from (the course guide's 120 s and 1.2 GB per notebook, with the exceptions it names);
+    bench/README.md explains how ``--check`` judges a run (``NOISE_TOLERANCE`` on top).
+    KeyError for a number the registry does not have.
     """
-    number = int(key)
-    if 1 <= number <= 2:
-        return 60, 1024
-    if number == 6:
-        return 180, 1200
-    return 120, 1200
+    return registry.get(key, CHAPTERS).budget
 
 
-BUDGETS = {path.name[:2]: budget_for(path.name[:2]) for path in chapter_notebooks()}
+BUDGETS = {chapter.number: chapter.budget for chapter in CHAPTERS}
 
 
 def kernel_env(**overrides: str | None) -> dict[str, str]:
@@ -89,6 +88,19 @@ def cpu_model() -> str:
 def fmt(value, spec: str, missing: str = "-") -> str:
     """``value`` formatted with ``spec``, or ``missing`` when there is none (a table cell)."""
     return missing if value is None else format(value, spec)
+
+
+def read_readme_block(name: str, readme: Path = README) -> str | None:
+    """The text between the README's ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` lines
+    (without the newlines next to the markers), or None unless each is there once, in order."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    content = readme.read_text(encoding="utf-8")
+    if content.count(start) != 1 or content.count(end) != 1:
+        return None
+    rest = content.split(start, 1)[1]
+    if end not in rest:
+        return None
+    return rest.split(end, 1)[0].strip("\n")
 
 
 class ReadmeBlockError(Exception):

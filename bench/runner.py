@@ -21,12 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import NOISE_TOLERANCE, ROOT, budget_for, cpu_model, fmt
+from bench.common import CHAPTERS, NOISE_TOLERANCE, ROOT, budget_for, cpu_model, fmt
 
 BASELINES = ROOT / "bench" / "baselines"
 
-# Which baseline runs beside which chapter.
-PAIRS = {"03": "mnist_recipe", "04": "imdb_recipe"}
+# Which baseline (bench/baselines/NAME.py) runs beside which chapter: the registry's
+# ``baseline`` entries (helpers/chapters.py), e.g. {"03": "mnist_recipe", ...}.
+PAIRS = {chapter.number: chapter.baseline for chapter in CHAPTERS if chapter.baseline}
 
 # Run in the kernel after the last cell: its peak memory (ru_maxrss), its CPU-seconds (user +
 # system, with those of the child processes it ran: the IMDB loader reads in one, and a shared
@@ -137,6 +138,8 @@ def _gpu_count() -> int | None:
 def machine_info() -> dict:
     import importlib.metadata as md
 
+    from helpers.datasets import chosen_data_dir
+
     cpu = cpu_model()
     try:
         import psutil
@@ -158,7 +161,7 @@ def machine_info() -> dict:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "versions": versions,
-        "data": "COURSE_DATA_DIR" if os.environ.get("COURSE_DATA_DIR") else "default lookup",
+        "data": "COURSE_DATA_DIR" if chosen_data_dir() else "default lookup",
     }
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from classroom import accounts, cgroups, hub
 from classroom.client import Student
-from classroom.settings import ROOT, Settings, free_port
+from classroom.settings import ROOT, ClassroomError, Settings, chapter_notebooks, free_port
 
 CLASS_SIZE, WITHIN_SECONDS = 30, 300
 MEASURE = (
@@ -62,8 +62,13 @@ class Round:
 
 
 def code_cells(chapter: str) -> tuple[str, list[str]]:
-    """The chapter's notebook name and its code cells, in order."""
-    path = next((ROOT / "notebooks").glob(f"{chapter}_*.ipynb"))
+    """The chapter's notebook name and its code cells, in order (the registry's notebook)."""
+    chapters = chapter_notebooks(ROOT)
+    found = [p for p in chapters if p.name[:2] == chapter]
+    if not found:
+        valid = ", ".join(p.name[:2] for p in chapters)
+        raise ClassroomError(f"{chapter!r} is not a chapter of the course; its chapters: {valid}.")
+    path = found[0]
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     return path.name, ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
 
@@ -333,6 +338,8 @@ def main(args: Namespace) -> int:
     n_max = max(args.students)
     names = [f"student{i + 1:02d}" for i in range(n_max)]
     rounds: list[Round] = []
+    for chapter in args.chapters:
+        code_cells(chapter)  # a chapter the course lacks is refused before the class starts
     with running_class(names, args) as room:
         for chapter in args.chapters:
             for n in args.students:

@@ -90,7 +90,7 @@ def find_chapter(chapters: list[Path], text: str) -> Path:
             return notebook
     if not chapters:
         raise ClassroomError(
-            f"The course has no chapter notebooks (notebooks/NN_*.ipynb in {ROOT}), so there "
+            f"The course in {ROOT} has no chapters (helpers/chapters.py lists them), so there "
             "is nothing to name with --chapter. Run the command from a complete course folder."
         )
     valid = ", ".join(f"{nb.name[:2]} ({nb.stem})" for nb in chapters)

@@ -90,7 +90,7 @@ else:
 c.Spawner.mem_limit = S["mem"]
 c.Spawner.cpu_limit = float(S["cpus"])
 c.Spawner.cmd = [str(SERVER_BIN / "jupyterhub-singleuser")]
-c.Spawner.default_url = "/lab/tree/00_start_here.ipynb"
+c.Spawner.default_url = f"/lab/tree/{chapter_notebooks(ROOT)[0].name}"  # the first chapter
 c.Spawner.args = [
     f"--LabApp.app_settings_dir={LAB_SETTINGS}",  # no news pop-up, as in `lab`
     "--ZMQChannelsWebsocketConnection.iopub_data_rate_limit=5000000",

@@ -27,6 +27,7 @@ chart's values.schema.yaml allows, and the image installs the same pins
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -89,6 +90,7 @@ def values(
     threads = str(max(1, round(cpus)))
     # Kubernetes quantities: bytes are unambiguous (2G here means 2 GiB, as in `start`).
     mem_bytes = memory_bytes(mem)
+    chapters = [notebook.name for notebook in chapter_notebooks()]  # the image holds these
     config: dict = {
         "hub": {
             "config": {
@@ -119,7 +121,7 @@ def values(
         },
         "singleuser": {
             "image": {"name": name, "tag": tag},
-            "defaultUrl": "/lab/tree/00_start_here.ipynb",
+            "defaultUrl": f"/lab/tree/{chapters[0]}",
             # The same caps as `classroom start`: memory (the container's cgroup memory
             # limit) and CPU time (a CFS quota of --cpus CPUs).
             "memory": {"limit": mem_bytes, "guarantee": mem_bytes},
@@ -144,7 +146,9 @@ def values(
                         "command": [
                             "sh",
                             "-c",
-                            f"cp -n {COURSE}/notebooks/[0-9][0-9]_*.ipynb {HOME}/ || true",
+                            "cp -n "
+                            + " ".join(shlex.quote(f"{COURSE}/notebooks/{n}") for n in chapters)
+                            + f" {HOME}/ || true",
                         ]
                     }
                 }

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from classroom.errors import ClassroomError  # the other modules import it from here
+from helpers import chapters as registry
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_NAME = "classroom.json"
@@ -33,12 +34,13 @@ MIN_PIDS = 64  # JupyterHub's SharedPasswordAuthenticator minimums
 # Lower-case letters, digits and . _ -, starting with a letter: valid as a JupyterHub
 # name, a folder name, a Unix user name and a Kubernetes pod label alike.
 NAME_RULE = re.compile(r"[a-z][a-z0-9._-]{0,31}")
-CHAPTER_GLOB = "[0-9][0-9]_*.ipynb"  # the chapters: 00_start_here.ipynb, 01_..., never a copy
 
 
 def chapter_notebooks(root: Path = ROOT) -> list[Path]:
-    """The course's chapter notebooks in ``root/notebooks``, in order."""
-    return sorted((root / "notebooks").glob(CHAPTER_GLOB))
+    """The chapter notebooks of the course folder ``root``, in order: what its registry
+    (``root/helpers/chapters.py``) lists, never a stray copy beside them. A course folder
+    from before the registry has its chapters found by name (``notebooks/NN_*.ipynb``)."""
+    return registry.notebook_paths(root)
 
 
 MEMORY_RULE = re.compile(r"(\d+(?:\.\d+)?)([KMGT]?)", re.IGNORECASE)
@@ -300,8 +302,11 @@ def memory_bytes(text: str) -> int:
 
 
 def default_data_source() -> Path:
-    chosen = os.environ.get("COURSE_DATA_DIR")
-    return Path(chosen) if chosen else ROOT / "data"
+    """The default ``--data`` of ``classroom start``, ``kubernetes`` and ``bench``: the course's
+    data folder as the loaders find it (``COURSE_DATA_DIR``, else ``data/``)."""
+    from helpers.datasets import default_data_dir
+
+    return default_data_dir()
 
 
 def verify_data(source: Path) -> list[str]:

@@ -3,9 +3,10 @@
     python3 course.py site [--out DIR]     # default DIR: site/ next to course.py
 
 Nothing is executed: Jupyter Book 1.x (Sphinx) renders the outputs the notebooks were committed
-with, so the build takes seconds and needs no data, no TensorFlow and no network. The chapters
-are found by name (``notebooks/NN_*.ipynb``), so a new chapter needs no change here. The build
-works on copies in a temporary folder and never edits the committed notebooks:
+with, so the build takes seconds and needs no data, no TensorFlow and no network. The chapters,
+their order, titles and what each teaches come from the course's chapter registry
+(``helpers/chapters.py``), so a new chapter needs no change here. The build works on copies in
+a temporary folder and never edits the committed notebooks:
 
 - solution cells (hidden in JupyterLab through ``jupyter.source_hidden`` / ``outputs_hidden``)
   get Jupyter Book's ``hide-cell`` / ``hide-input`` / ``hide-output`` tags, and so do cells that
@@ -34,9 +35,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers import chapters as registry
+
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
-CHAPTER_GLOB = "[0-9][0-9]_*.ipynb"
 STATIC = Path(__file__).resolve().parent / "static"
 PUBLISHED = ROOT / "bench" / "published.json"
 README = ROOT / "README.md"
@@ -88,9 +89,9 @@ def default_out() -> Path:
     return ROOT / "site"
 
 
-def chapter_paths(notebooks: Path = NOTEBOOKS) -> list[Path]:
-    """Every chapter notebook, in order: ``NN_name.ipynb``."""
-    return sorted(notebooks.glob(CHAPTER_GLOB))
+def chapter_paths(root: Path = ROOT) -> list[Path]:
+    """Every chapter notebook of the course at ``root``, in its registry's order."""
+    return [root / "notebooks" / chapter.notebook for chapter in registry.load(root)]
 
 
 # --- what the home page says about each chapter ------------------------------------------------
@@ -100,9 +101,9 @@ def chapter_paths(notebooks: Path = NOTEBOOKS) -> list[Path]:
 class Chapter:
     path: Path
     number: str
-    name: str  # the README's short name, else the notebook's title
+    name: str  # the registry's short title
     title: str  # the notebook's first heading
-    teaches: str
+    teaches: str  # the registry's "what you learn"
     seconds: float | None
     peak_mb: int | None
 
@@ -118,7 +119,11 @@ _ROW = re.compile(
 
 
 def readme_chapters(text: str) -> dict[str, tuple[str, str]]:
-    """The README's chapter table: notebook file name -> (short name, what you learn)."""
+    """The README's chapter table: notebook file name -> (short name, what you learn).
+
+    The build does not read it (the registry is the source, and ``bench.chapters`` writes the
+    table from it); it stays for tests/test_site.py, which checks the README names every page.
+    """
     rows = {}
     for line in text.splitlines():
         match = _ROW.match(line.strip())
@@ -149,22 +154,31 @@ def notebook_title(nb: dict) -> str:
     return ""
 
 
-def load_chapters(
-    notebooks: Path = NOTEBOOKS, readme: Path = README, published: Path = PUBLISHED
-) -> tuple[list[Chapter], dict]:
-    """The chapters with what the README and the benchmark's published run say about them."""
-    table = readme_chapters(readme.read_text(encoding="utf-8")) if readme.is_file() else {}
+def load_chapters(root: Path = ROOT, published: Path = PUBLISHED) -> tuple[list[Chapter], dict]:
+    """The registry's chapters of the course at ``root``, with what the benchmark's published
+    run says about them. SiteError if a chapter's notebook is missing."""
     bench = json.loads(published.read_text(encoding="utf-8")) if published.is_file() else {}
     measured = bench.get("notebooks", {})
     chapters = []
-    for path in chapter_paths(notebooks):
+    for entry in registry.load(root):
+        path = root / "notebooks" / entry.notebook
+        if not path.is_file():
+            raise SiteError(
+                f"helpers/chapters.py lists chapter {entry.number} as {entry.notebook}, and "
+                f"{path} does not exist: add the notebook, or correct its entry."
+            )
         nb = json.loads(path.read_text(encoding="utf-8"))
-        title = notebook_title(nb) or path.stem.replace("_", " ")
-        name, teaches = table.get(path.name, (title, ""))
-        run = measured.get(path.stem, {})
+        title = notebook_title(nb) or entry.stem.replace("_", " ")
+        run = measured.get(entry.stem, {})
         chapters.append(
             Chapter(
-                path, path.name[:2], name, title, teaches, run.get("seconds"), run.get("peak_mb")
+                path,
+                entry.number,
+                entry.title,
+                title,
+                entry.learn,
+                run.get("seconds"),
+                run.get("peak_mb"),
             )
         )
     return chapters, bench
@@ -509,7 +523,7 @@ def build(out: Path | None = None, quiet: bool = True) -> dict:
     started = time.monotonic()
     chapters, bench = load_chapters()
     if not chapters:
-        raise SiteError(f"No chapter notebooks ({CHAPTER_GLOB}) in {NOTEBOOKS}.")
+        raise SiteError("helpers/chapters.py lists no chapters: there is nothing to build.")
     intro = readme_intro(README.read_text(encoding="utf-8")) if README.is_file() else ""
     with tempfile.TemporaryDirectory(prefix="course-site-") as tmp:
         src = Path(tmp) / "book"

@@ -96,6 +96,10 @@ CHECKS_BY_CHAPTER: dict[str, list[str]] = {}
 def exercise(chapter: str, answer: str | None = None) -> Callable[[Callable], Callable]:
     """Make a function one of ``chapter``'s public exercise checks.
 
+    ``chapter`` is the number ("05") of the chapter whose registry entry
+    (:mod:`helpers.chapters`) names this module as its ``checks``; the progress log files the
+    call under it, and ``tests/test_chapters.py`` fails if the two disagree.
+
     With ``answer`` (the name of the learner's variable), a first argument still left
     as ``None`` or ``...`` gets :func:`not_attempted` without running the check. Every
     call's feedback goes to the learner's progress log (:mod:`helpers.progress`, which

@@ -1,0 +1,449 @@
+"""The chapter registry (helpers/chapters.py): it matches the project, every tool reads it, and
+a new chapter takes four files.
+
+- :func:`registry_problems` checks a course folder against its registry: every notebook in
+  ``notebooks/`` listed, every entry's notebook, checks module, checks test file and baseline
+  present, no checks module or checks test file without an entry, numbers in order.
+- The README's chapter table is the one ``bench.chapters`` generates from the registry.
+- Every check of a chapter's module is filed under that chapter's number (``@exercise("NN")``
+  keeps its argument, so a module copied from another chapter and not updated is caught here).
+- The fake chapter: a copy of the project in a temporary folder gets a chapter 09 (a registry
+  entry, a notebook, a checks module and its test file, nothing else), and the bench, the
+  budgets, the site, the classroom, the Kubernetes image, the checks catalogue, ``bench
+  --against``'s listing and the regenerated README table all include it. Nothing is written
+  inside the project.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import chapters as bench_chapters
+from bench import common, runner
+from helpers import chapters
+from helpers import checks as course_checks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def registry_problems(root: Path, listed: tuple[chapters.Chapter, ...]) -> list[str]:
+    """What is wrong between the course folder ``root`` and its registry ``listed``."""
+    problems = []
+    numbers = [ch.number for ch in listed]
+    if numbers != sorted(set(numbers)):
+        problems.append(f"the numbers {numbers} are not in increasing order without repeats")
+    named = {ch.notebook for ch in listed}
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        if path.name not in named:
+            problems.append(f"notebooks/{path.name} has no entry in helpers/chapters.py")
+    for ch in listed:
+        if not (root / "notebooks" / ch.notebook).is_file():
+            problems.append(f"chapter {ch.number}: notebooks/{ch.notebook} does not exist")
+        if ch.checks:
+            for wanted in (f"helpers/checks/{ch.checks}.py", f"tests/test_checks_{ch.checks}.py"):
+                if not (root / wanted).is_file():
+                    problems.append(f"chapter {ch.number}: {wanted} does not exist")
+        if ch.baseline and not (root / "bench" / "baselines" / f"{ch.baseline}.py").is_file():
+            problems.append(f"chapter {ch.number}: bench/baselines/{ch.baseline}.py is missing")
+    modules = {ch.checks for ch in listed if ch.checks}
+    for path in sorted((root / "helpers" / "checks").glob("ch*.py")):
+        if path.stem not in modules:
+            problems.append(f"helpers/checks/{path.name} belongs to no chapter's entry")
+    for path in sorted((root / "tests").glob("test_checks_ch*.py")):
+        if path.stem.removeprefix("test_checks_") not in modules:
+            problems.append(f"tests/{path.name} belongs to no chapter's entry")
+    return problems
+
+
+def filing_problems(
+    listed: tuple[chapters.Chapter, ...],
+    catalogue: dict[str, list[str]],
+    decorated: dict[str, list[str]],
+) -> list[str]:
+    """Checks filed under another chapter than their module's entry, or not at all.
+
+    ``catalogue`` is ``helpers.checks.all_checks()``; ``decorated`` maps each chapter's checks
+    module name to the names in its ``__all__`` that wear ``@exercise``.
+    """
+    problems = []
+    with_checks = {ch.number: ch.checks for ch in listed if ch.checks}
+    for number in sorted(set(catalogue) - set(with_checks)):
+        problems.append(f"checks are filed under chapter {number}, which has no checks module")
+    for number, module in with_checks.items():
+        mine, filed = sorted(decorated.get(module, [])), sorted(catalogue.get(number, []))
+        if not mine:
+            problems.append(f"helpers/checks/{module}.py has no @exercise check")
+        elif mine != filed:
+            problems.append(
+                f"helpers/checks/{module}.py's checks {mine} are filed under chapter {number} "
+                f"as {filed}: each @exercise(...) in it must say {number!r}"
+            )
+    return problems
+
+
+def _decorated(modules) -> dict[str, list[str]]:
+    return {
+        m.__name__.rsplit(".", 1)[1]: [
+            n for n in m.__all__ if hasattr(getattr(m, n), "__wrapped__")
+        ]
+        for m in modules
+    }
+
+
+# --- this project ------------------------------------------------------------------------------
+
+
+def test_the_registry_matches_the_project():
+    assert len(chapters.CHAPTERS) >= 9
+    assert registry_problems(ROOT, chapters.CHAPTERS) == []
+
+
+def test_every_check_is_filed_under_its_modules_chapter():
+    catalogue = course_checks.all_checks()
+    assert filing_problems(chapters.CHAPTERS, catalogue, _decorated(course_checks.CHAPTERS)) == []
+    # ... and a module whose decorators name another chapter would be caught:
+    moved = {**catalogue, "07": [], "08": catalogue["08"] + catalogue["07"]}
+    found = filing_problems(chapters.CHAPTERS, moved, _decorated(course_checks.CHAPTERS))
+    assert any("ch07.py's checks" in line for line in found), found
+
+
+def test_the_readme_table_is_the_registrys():
+    assert common.read_readme_block("chapters") == bench_chapters.readme_table(), (
+        "README.md's chapter table is not the registry's: run "
+        "`.venv/bin/python -m bench.chapters` to rewrite it from helpers/chapters.py"
+    )
+
+
+def test_the_tools_read_the_registry():
+    """Today's values, as the registry holds them, reach the bench and the runner."""
+    listed = chapters.CHAPTERS
+    assert common.chapter_notebooks() == [ROOT / "notebooks" / ch.notebook for ch in listed]
+    assert [p.name for p in common.chapter_notebooks(["03", "05"])] == [
+        "03_mnist_classifier.ipynb",
+        "05_dropout_and_callbacks.ipynb",
+    ]
+    expected = {ch.number: (120, 1200) for ch in listed}
+    expected.update({"01": (60, 1024), "02": (60, 1024), "06": (180, 1200)})
+    assert common.BUDGETS == expected
+    assert runner.PAIRS == {"03": "mnist_recipe", "04": "imdb_recipe"}
+    with pytest.raises(KeyError, match="no chapter '42'"):
+        common.budget_for("42")
+
+
+# --- the registry's own rules ------------------------------------------------------------------
+
+
+def _entry(number: str, **changes) -> dict:
+    entry = {
+        "number": number,
+        "notebook": f"{number}_x.ipynb",
+        "title": "A title",
+        "learn": "Something",
+        "budget_seconds": 120,
+        "budget_mb": 1200,
+        "baseline": None,
+        "checks": None,
+    }
+    return {**entry, **changes}
+
+
+@pytest.mark.parametrize(
+    "entries, problem",
+    [
+        ([_entry("01"), _entry("00")], "increasing order"),
+        ([_entry("01"), _entry("01")], "increasing order"),
+        ([_entry("01", notebook="02_x.ipynb")], "is not '01_name.ipynb'"),
+        ([_entry("1", notebook="1_x.ipynb")], "not two digits"),
+        ([_entry("01", budget_seconds=0)], "budget_seconds"),
+        ([_entry("01", budget_mb=True)], "budget_mb"),
+        ([_entry("01", learn="a | b")], "without '|'"),
+        ([_entry("01", checks="ch-01")], "checks 'ch-01'"),
+        ([{k: v for k, v in _entry("01").items() if k != "title"}], "missing ['title']"),
+        ([{**_entry("01"), "extra": 1}], "unknown ['extra']"),
+    ],
+)
+def test_a_malformed_registry_is_refused(entries, problem):
+    with pytest.raises(ValueError, match="helpers/chapters.py") as err:
+        chapters.from_entries(entries)
+    assert problem in str(err.value)
+
+
+def test_another_folders_registry_is_read_as_data_and_a_folder_without_one_by_name(tmp_path):
+    (tmp_path / "helpers").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    for name in ("00_a.ipynb", "01_b.ipynb", "scratch.ipynb"):
+        (tmp_path / "notebooks" / name).write_text("{}")
+    # No registry: the old naming rule.
+    assert [p.name for p in chapters.notebook_paths(tmp_path)] == ["00_a.ipynb", "01_b.ipynb"]
+    with pytest.raises(FileNotFoundError):
+        chapters.load(tmp_path)
+    # A registry: its entries, in its order, and it is never run (the raise below would be).
+    entries = [_entry("01", notebook="01_b.ipynb")]
+    chapters.registry_file(tmp_path).write_text(
+        f"raise SystemExit('run')\nENTRIES = {entries!r}\n", encoding="utf-8"
+    )
+    assert [p.name for p in chapters.notebook_paths(tmp_path)] == ["01_b.ipynb"]
+    assert [ch.number for ch in chapters.load(tmp_path)] == ["01"]
+    assert chapters.load(ROOT) is chapters.CHAPTERS
+    chapters.registry_file(tmp_path).write_text("ENTRIES = make()\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not a plain literal"):
+        chapters.read_entries(chapters.registry_file(tmp_path))
+
+
+# --- a new chapter, in a copy of the project ---------------------------------------------------
+
+FAKE = {
+    "number": "09",
+    "notebook": "09_fake.ipynb",
+    "title": "A fake chapter",
+    "learn": "Nothing: it shows where a new chapter appears",
+    "budget_seconds": 90,
+    "budget_mb": 1100,
+    "baseline": None,
+    "checks": "ch09",
+}
+
+FAKE_NOTEBOOK = {
+    "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Chapter 9: a fake chapter"]},
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {},
+            "outputs": [],
+            "source": ["import helpers"],
+        },
+    ],
+    "metadata": {},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+
+FAKE_CHECKS = '''\
+"""Chapter 9 exercises: a fake chapter."""
+
+from __future__ import annotations
+
+from helpers.checks.engine import Feedback, exercise
+
+__all__ = ["check_fake_answer"]
+
+
+@exercise("09")
+def check_fake_answer(answer: int) -> Feedback:
+    """Ex. 9.1: the answer."""
+    return Feedback(answer == 42, "the answer is right." if answer == 42 else "not yet.")
+'''
+
+FAKE_TEST = """\
+from helpers import checks
+
+
+def test_the_fake_check():
+    assert checks.check_fake_answer(42).ok
+"""
+
+# Run inside the copy (cwd and PYTHONPATH): what each tool says its chapters are.
+PROBE = """\
+import json, sys
+from pathlib import Path
+
+import yaml
+
+import bench.against, bench.chapters, bench.common, bench.runner, classroom.cli, classroom.settings
+import course, helpers, website.build
+from helpers import checks, datasets
+
+root, out, work = Path.cwd(), Path(sys.argv[1]), Path(sys.argv[2])
+site_chapters, published = website.build.load_chapters()
+found = {
+    "files": {m.__name__: m.__file__ for m in (
+        bench.common, classroom.settings, course, helpers, checks, website.build)},
+    "bench": [p.name for p in bench.common.chapter_notebooks()],
+    "bench_only": [p.name for p in bench.common.chapter_notebooks(["09"])],
+    "budgets": bench.common.BUDGETS,
+    "budget_for": bench.common.budget_for("09"),
+    "pairs": bench.runner.PAIRS,
+    "against": [p.name for p in bench.against.chapter_notebooks_in(root, None)],
+    "site": [[c.number, c.stem, c.name, c.teaches, c.title] for c in site_chapters],
+    "site_pages": [p.name for p in website.build.chapter_paths()],
+    "home": website.build.home_page(site_chapters, published, "intro"),
+    "classroom": [p.name for p in classroom.settings.chapter_notebooks()],
+    "catalogue": checks.all_checks(),
+    "modules": checks.CHAPTER_MODULES,
+    "decorated": {m.__name__.rsplit(".", 1)[1]: [
+        n for n in m.__all__ if hasattr(getattr(m, n), "__wrapped__")] for m in checks.CHAPTERS},
+    "fake_check": repr(checks.check_fake_answer(42)),
+}
+assert bench.chapters.main([]) == 0  # the README's table, rewritten from the registry
+data = work / "data"
+data.mkdir()
+(data / "mnist.npz").write_bytes(b"not really mnist")
+datasets.write_sums(data)
+(work / "students.txt").write_text("kim.minjun\\n", encoding="utf-8")
+k8s = work / "k8s"
+argv = ["kubernetes", "--roster", str(work / "students.txt"), "--data", str(data)]
+assert classroom.cli.main([*argv, "--out", str(k8s)]) == 0
+found["image"] = sorted(p.name for p in (k8s / "image" / "notebooks").glob("*.ipynb"))
+user = yaml.safe_load((k8s / "values.yaml").read_text(encoding="utf-8"))["singleuser"]
+found["post_start"] = user["lifecycleHooks"]["postStart"]["exec"]["command"][-1]
+found["default_url"] = user["defaultUrl"]
+out.write_text(json.dumps(found), encoding="utf-8")
+"""
+
+COPIED_DIRS = ("helpers", "bench", "website", "classroom", "lab_settings")
+COPIED_FILES = (
+    "course.py",
+    "README.md",
+    "pyproject.toml",
+    "requirements.txt",
+    "requirements.lock",
+    "requirements-classroom.txt",
+    "requirements-classroom.lock",
+)
+
+
+def _copy_project(target: Path) -> None:
+    skip = shutil.ignore_patterns("__pycache__", "results", "*.pyc")
+    for name in COPIED_DIRS:
+        shutil.copytree(ROOT / name, target / name, ignore=skip)
+    for name in COPIED_FILES:
+        shutil.copyfile(ROOT / name, target / name)
+    (target / "notebooks").mkdir()
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        shutil.copyfile(path, target / "notebooks" / path.name)
+    (target / "tests").mkdir()
+    for path in (ROOT / "tests").glob("test_checks_ch*.py"):
+        shutil.copyfile(path, target / "tests" / path.name)
+
+
+def _add_entry(registry: Path, entry: dict) -> None:
+    """Append ``entry`` to the registry file's ENTRIES list, as a maintainer would."""
+    text = registry.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    [node] = [
+        n
+        for n in tree.body
+        if isinstance(n, ast.Assign) and any(getattr(t, "id", "") == "ENTRIES" for t in n.targets)
+    ]
+    lines = text.splitlines(keepends=True)
+    end = sum(len(line) for line in lines[: node.value.end_lineno - 1])
+    end += node.value.end_col_offset - 1  # the closing bracket
+    registry.write_text(f"{text[:end]}    {entry!r},\n{text[end:]}", encoding="utf-8")
+
+
+def _state(root: Path) -> dict[str, tuple[int, int]]:
+    """Size and modification time of the project files the fake chapter would change."""
+    paths = [root / "README.md", chapters.registry_file(root)]
+    for folder in ("notebooks", "helpers/checks", "tests"):
+        paths += sorted((root / folder).iterdir())
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in paths if p.exists()}
+
+
+def test_a_new_chapter_takes_four_files_and_every_tool_sees_it(tmp_path):
+    before = _state(ROOT)
+    copy = tmp_path / "course"
+    _copy_project(copy)
+
+    # The four files of a new chapter; nothing else in the copy is edited.
+    _add_entry(chapters.registry_file(copy), FAKE)
+    (copy / "notebooks" / "09_fake.ipynb").write_text(json.dumps(FAKE_NOTEBOOK), encoding="utf-8")
+    (copy / "helpers" / "checks" / "ch09.py").write_text(FAKE_CHECKS, encoding="utf-8")
+    (copy / "tests" / "test_checks_ch09.py").write_text(FAKE_TEST, encoding="utf-8")
+
+    listed = chapters.load(copy)  # the copy's registry, read from its file
+    assert listed[-1] == chapters.Chapter(**FAKE)
+    assert listed[:-1] == chapters.CHAPTERS
+    assert registry_problems(copy, listed) == []
+    # A draft named like a chapter but not in the registry: the registry's test flags it, and
+    # every tool leaves it out (the old rule, notebooks/NN_*.ipynb, would have taken it).
+    draft = copy / "notebooks" / "10_draft.ipynb"
+    draft.write_text(json.dumps(FAKE_NOTEBOOK), encoding="utf-8")
+    assert registry_problems(copy, listed) == [
+        "notebooks/10_draft.ipynb has no entry in helpers/chapters.py"
+    ]
+
+    work = tmp_path / "work"
+    work.mkdir()
+    out = tmp_path / "found.json"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(copy),  # the copy's helpers, bench, ... before the project's install
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "COURSE_PROGRESS_FILE": str(work / "progress.jsonl"),
+        "COURSE_CLASS_PASSWORD": "class-pass-2026",
+        "COURSE_TEACHER_PASSWORD": "p" * 36,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(out), str(work)],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(out.read_text(encoding="utf-8"))
+
+    for module, file in found["files"].items():  # the copy's code answered, not the project's
+        assert Path(file).resolve().is_relative_to(copy.resolve()), (module, file)
+    every = [ch.notebook for ch in listed]
+    assert every[-1] == "09_fake.ipynb"
+    assert found["bench"] == every and found["bench_only"] == ["09_fake.ipynb"]
+    assert found["budgets"]["09"] == [90, 1100] and found["budget_for"] == [90, 1100]
+    assert found["budgets"]["06"] == [180, 1200]
+    assert found["pairs"] == {"03": "mnist_recipe", "04": "imdb_recipe"}
+    assert found["against"] == every
+    assert found["site_pages"] == every
+    assert found["site"][-1] == [
+        "09",
+        "09_fake",
+        FAKE["title"],
+        FAKE["learn"],
+        "Chapter 9: a fake chapter",
+    ]
+    assert f"| 09 | [{FAKE['title']}](09_fake.ipynb) | {FAKE['learn']} |" in found["home"]
+    assert found["classroom"] == every
+    assert found["image"] == sorted(every)
+    assert "/srv/course/notebooks/09_fake.ipynb" in found["post_start"]
+    assert found["default_url"] == f"/lab/tree/{every[0]}"
+    assert found["modules"][-1] == "ch09" and found["catalogue"]["09"] == ["check_fake_answer"]
+    assert found["fake_check"].startswith("[ok]")
+    assert filing_problems(listed, found["catalogue"], found["decorated"]) == []
+    [logged] = (work / "progress.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(logged)["chapter"] == "09"
+    table = common.read_readme_block("chapters", copy / "README.md")
+    assert table == bench_chapters.readme_table(listed)
+    assert f"| 09 | [{FAKE['title']}](notebooks/09_fake.ipynb) | {FAKE['learn']} |" in table
+
+    draft.unlink()
+    assert registry_problems(copy, listed) == []
+    # Each of the four files is needed: without one, the registry's test says which.
+    for missing, said in [
+        (copy / "notebooks" / "09_fake.ipynb", "notebooks/09_fake.ipynb does not exist"),
+        (copy / "helpers" / "checks" / "ch09.py", "helpers/checks/ch09.py does not exist"),
+        (copy / "tests" / "test_checks_ch09.py", "tests/test_checks_ch09.py does not exist"),
+    ]:
+        kept = missing.read_bytes()
+        missing.unlink()
+        assert any(said in line for line in registry_problems(copy, listed)), said
+        missing.write_bytes(kept)
+    unlisted = registry_problems(copy, listed[:-1])
+    assert "notebooks/09_fake.ipynb has no entry in helpers/chapters.py" in unlisted
+    assert "helpers/checks/ch09.py belongs to no chapter's entry" in unlisted
+    # A checks module copied from chapter 8 and left saying "08" is caught too.
+    misfiled = {**found["catalogue"], "09": []}
+    misfiled["08"] = [*misfiled["08"], "check_fake_answer"]
+    assert any(
+        "ch09.py's checks" in p for p in filing_problems(listed, misfiled, found["decorated"])
+    )
+
+    assert _state(ROOT) == before, "the test wrote inside the project"
