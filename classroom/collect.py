@@ -35,30 +35,31 @@ import csv
 import difflib
 import errno
 import io
-import json
 import os
 import pwd
 import re
-import secrets
 import stat
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from classroom import accounts
+from classroom.homefiles import (
+    DIR_FLAGS,
+    SETTLE_SECONDS,
+    Skip,
+    kind,
+    snapshot,
+    unlink,
+    write_atomically,
+    write_new,
+)
 from classroom.settings import ROOT, ClassroomError, Settings, chapter_notebooks
 
-_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
-_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_NOCTTY | os.O_CLOEXEC
 STAMP = "%Y%m%d-%H%M%S"
 COLLECTED = "collected"  # the default parent of the dated folders, in the classroom folder
 INDEX_NAME = "index.csv"
 INDEX_COLUMNS = ("student", "file", "status", "copied_at", "bytes", "saved_at", "note")
-MAX_BYTES = 256 * 2**20  # a notebook larger than this is skipped (and said so), not read
-SETTLE_SECONDS = 3.0  # how long a file that keeps changing (or is not JSON) is read again
-JUPYTER_BACKUP = ".~"  # jupyter_server's copy of the previous save while it saves
 NO_HOME = "no home yet (they have not signed in since the classroom was made)"
 _SHOWN = 60  # roster names listed in a refusal
 
@@ -130,209 +131,6 @@ def _needs_root(settings: Settings, what: str) -> None:
 
 
 # --- reading a student's file --------------------------------------------------------------------
-class _Skip(Exception):
-    """A file that is not copied; the message says why (for the index)."""
-
-
-def _kind(mode: int) -> str:
-    for test, what in (
-        (stat.S_ISLNK, "a symbolic link"),
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a named pipe"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-    ):
-        if test(mode):
-            return what
-    return "a regular file" if stat.S_ISREG(mode) else "not a regular file"
-
-
-def _check(st: os.stat_result, owner: int) -> None:
-    """Refuse anything but a regular file of the home's own account, of a sane size."""
-    if stat.S_ISLNK(st.st_mode):
-        raise _Skip("it is a symbolic link, which was not followed (its target was not read)")
-    if not stat.S_ISREG(st.st_mode):
-        raise _Skip(f"it is {_kind(st.st_mode)}, not a regular file: not read")
-    if st.st_nlink > 1 and st.st_uid != owner:
-        raise _Skip("it is a hard link to a file of another account: not read")
-    if st.st_size > MAX_BYTES:
-        raise _Skip(
-            f"it is {st.st_size / 2**20:.0f} MiB, more than {MAX_BYTES // 2**20} MiB: not "
-            "read (copy it by hand if it really is their notebook)"
-        )
-
-
-def _open_regular(dir_fd: int, name: str, owner: int) -> int | None:
-    """A descriptor of the regular file ``name``, never through a link; None if it is gone."""
-    try:
-        _check(os.stat(name, dir_fd=dir_fd, follow_symlinks=False), owner)
-        fd = os.open(name, _FILE, dir_fd=dir_fd)
-    except FileNotFoundError:
-        return None
-    except OSError as err:
-        if err.errno == errno.ELOOP:  # made a link between the look and the open
-            raise _Skip(
-                "it is a symbolic link, which was not followed (its target was not read)"
-            ) from None
-        raise
-    try:
-        _check(os.fstat(fd), owner)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _same(a: os.stat_result, b: os.stat_result) -> bool:
-    keys = ("st_dev", "st_ino", "st_size", "st_mtime_ns", "st_ctime_ns")
-    return all(getattr(a, key) == getattr(b, key) for key in keys)
-
-
-def _read_once(fd: int) -> tuple[bytes, os.stat_result, bool]:
-    """``(bytes, stat, steady)``: the whole file in one read; steady if nothing changed."""
-    before = os.fstat(fd)
-    chunks, total = [], 0
-    while True:  # one read of the whole size (plus one byte, to see a file that grew)
-        chunk = os.pread(fd, max(before.st_size + 1 - total, 1 << 16), total)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-        if total > MAX_BYTES:
-            raise _Skip(f"it grew past {MAX_BYTES // 2**20} MiB while being read: not copied")
-    after = os.fstat(fd)
-    return b"".join(chunks), before, _same(before, after) and total == before.st_size
-
-
-def _is_json(data: bytes) -> bool:
-    try:
-        json.loads(data)
-    except (ValueError, RecursionError):
-        return False
-    return True
-
-
-def _saving(dir_fd: int, name: str) -> bool:
-    """Whether Jupyter's backup of ``name`` exists: a save under way (or one cut short)."""
-    try:
-        os.stat(JUPYTER_BACKUP + name, dir_fd=dir_fd, follow_symlinks=False)
-    except OSError:
-        return False
-    return True
-
-
-def _read_steady(dir_fd: int, name: str, owner: int) -> tuple[bytes, os.stat_result, bool] | None:
-    """``(bytes, stat, is JSON)`` of one steady read, or None (gone, or changing)."""
-    fd = _open_regular(dir_fd, name, owner)
-    if fd is None:
-        return None
-    try:
-        data, st, steady = _read_once(fd)
-        whole = steady and _is_json(data)
-        if whole and _saving(dir_fd, name):
-            # A save is under way: only a second read giving the same bytes counts.
-            again, st2, steady = _read_once(fd)
-            steady = steady and again == data and _same(st, st2)
-    finally:
-        os.close(fd)
-    return (data, st, whole) if steady else None
-
-
-@dataclass
-class _Snapshot:
-    data: bytes
-    stat: os.stat_result
-    status: str = "copied"
-    note: str = ""
-
-
-def snapshot(
-    dir_fd: int, name: str, owner: int, settle: float = SETTLE_SECONDS
-) -> _Snapshot | None:
-    """A whole copy of the file ``name`` in the open folder ``dir_fd``; None when it is missing.
-
-    Raises :class:`_Skip` for what is not copied (a link, not a regular file, ...).
-    """
-    deadline = time.monotonic() + settle
-    delay, damaged = 0.005, None
-    while True:
-        try:
-            os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-        except FileNotFoundError:
-            return None
-        read = _read_steady(dir_fd, name, owner)
-        if read and read[2]:
-            return _Snapshot(read[0], read[1])
-        if read:
-            damaged = read
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(delay)  # a save under way: give it a moment
-        delay = min(delay * 2, 0.25)
-    try:
-        backup = _read_steady(dir_fd, JUPYTER_BACKUP + name, owner)
-    except _Skip:
-        backup = None
-    if backup and backup[2]:
-        return _Snapshot(
-            backup[0],
-            backup[1],
-            "copied",
-            f"their notebook was being saved (or a save was cut short): Jupyter's copy of "
-            f"their previous save ({JUPYTER_BACKUP}{name}) was copied",
-        )
-    if damaged:
-        return _Snapshot(
-            damaged[0],
-            damaged[1],
-            "damaged",
-            "it is not valid notebook JSON in their home (damaged, or cut short by a crash): "
-            "copied as it is",
-        )
-    raise _Skip(f"it kept changing for {settle:g} s while being read: collect again")
-
-
-# --- writing -------------------------------------------------------------------------------------
-def _write_new(
-    dir_fd: int, name: str, data: bytes, mode: int, owner: tuple[int, int] | None = None
-) -> str:
-    """Write ``data`` as a new hidden temp file in ``dir_fd``; returns its name (not renamed)."""
-    tmp = f".{name}.{secrets.token_hex(4)}.part"
-    fd = os.open(tmp, _NEW, 0o600, dir_fd=dir_fd)
-    try:
-        try:
-            if owner is not None:
-                os.fchown(fd, *owner)
-            os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except BaseException:
-        _unlink(dir_fd, tmp)
-        raise
-    return tmp
-
-
-def _write_atomically(dir_fd: int, name: str, data: bytes, mode: int = 0o600) -> None:
-    tmp = _write_new(dir_fd, name, data, mode)
-    try:
-        os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-    except BaseException:
-        _unlink(dir_fd, tmp)
-        raise
-
-
-def _unlink(dir_fd: int, name: str) -> None:
-    try:
-        os.unlink(name, dir_fd=dir_fd)
-    except FileNotFoundError:
-        pass
-
-
 def _when(seconds: float) -> str:
     return datetime.fromtimestamp(seconds).astimezone().isoformat(timespec="seconds")
 
@@ -394,7 +192,7 @@ def _make_dated(parent: Path, base: str) -> tuple[Path, int]:
         parent.mkdir(parents=True, exist_ok=True)
         for path in reversed(made):
             path.chmod(0o700)  # it will hold students' work
-        parent_fd = os.open(parent, _DIR)
+        parent_fd = os.open(parent, DIR_FLAGS)
     except OSError as err:
         for path in made:  # innermost first
             try:
@@ -413,7 +211,7 @@ def _make_dated(parent: Path, base: str) -> tuple[Path, int]:
                 os.mkdir(name, 0o700, dir_fd=parent_fd)
             except FileExistsError:
                 continue
-            fd = os.open(name, _DIR, dir_fd=parent_fd)
+            fd = os.open(name, DIR_FLAGS, dir_fd=parent_fd)
             os.fchmod(fd, 0o700)  # whatever the umask
             return parent / name, fd
         raise ClassroomError(f"{parent} already holds {base} and 999 more like it.")
@@ -432,7 +230,7 @@ def _open_home(homes_fd: int | None, student: str) -> int | Collected:
         row.note = NO_HOME
         return row
     try:
-        return os.open(accounts.folder_name(student), _DIR, dir_fd=homes_fd)
+        return os.open(accounts.folder_name(student), DIR_FLAGS, dir_fd=homes_fd)
     except FileNotFoundError:
         row.note = NO_HOME
     except OSError as err:
@@ -454,7 +252,7 @@ def _collect_one(
     try:
         owner = os.fstat(home).st_uid  # the student's account (or the hub's, when shared)
         snap = snapshot(home, chapter, owner, settle)
-    except _Skip as why:
+    except Skip as why:
         row.status, row.note = "skipped", f"their {chapter}: {why}"
         return row
     except OSError as err:
@@ -474,7 +272,7 @@ def _collect_one(
         name = f"{base}-{n}"
     row.file = f"{name}.ipynb"
     used.add(row.file)
-    _write_atomically(out_fd, row.file, snap.data)
+    write_atomically(out_fd, row.file, snap.data)
     row.status, row.note = snap.status, snap.note
     row.copied_at, row.bytes, row.saved_at = copied_at, len(snap.data), _when(snap.stat.st_mtime)
     return row
@@ -496,7 +294,7 @@ def collect(
     _needs_root(settings, "Collecting the students' notebooks")
     parent = _out_parent(folder, out)
     try:
-        homes_fd: int | None = os.open(folder / "homes", _DIR)
+        homes_fd: int | None = os.open(folder / "homes", DIR_FLAGS)
     except FileNotFoundError:
         homes_fd = None  # nobody has a home yet: everyone is listed as missing
     except OSError as err:
@@ -518,7 +316,7 @@ def collect(
             writer = csv.writer(text, lineterminator="\n")
             writer.writerow(INDEX_COLUMNS)
             writer.writerows(row.row() for row in collection.rows)
-            _write_atomically(out_fd, INDEX_NAME, text.getvalue().encode("utf-8"))
+            write_atomically(out_fd, INDEX_NAME, text.getvalue().encode("utf-8"))
         except OSError as err:
             raise ClassroomError(
                 f"Writing into {dated} failed ({err.strerror or err}); what was copied before "
@@ -614,9 +412,9 @@ def reset(folder: Path, student: str, chapter: str, now: datetime | None = None)
     fresh = notebook.read_bytes()
     home = folder / "homes" / accounts.folder_name(name)
     try:
-        homes_fd = os.open(folder / "homes", _DIR)
+        homes_fd = os.open(folder / "homes", DIR_FLAGS)
         try:
-            home_fd = os.open(home.name, _DIR, dir_fd=homes_fd)
+            home_fd = os.open(home.name, DIR_FLAGS, dir_fd=homes_fd)
         finally:
             os.close(homes_fd)
     except FileNotFoundError:
@@ -634,7 +432,7 @@ def reset(folder: Path, student: str, chapter: str, now: datetime | None = None)
     result = Reset(name, notebook.name, home, None)
     try:
         owner = _owner(settings, name, home_fd)
-        tmp = _write_new(home_fd, notebook.name, fresh, 0o644, owner)  # as give_chapters does
+        tmp = write_new(home_fd, notebook.name, fresh, 0o644, owner)  # as give_chapters does
         try:
             for _ in range(5):
                 try:
@@ -647,7 +445,7 @@ def reset(folder: Path, student: str, chapter: str, now: datetime | None = None)
                     break
                 result.kept, result.was = (
                     _keep_aside(home_fd, notebook.name, st, stamp),
-                    _kind(st.st_mode),
+                    kind(st.st_mode),
                 )
                 try:  # the student sees their old file, then the fresh one: never none
                     os.replace(tmp, notebook.name, src_dir_fd=home_fd, dst_dir_fd=home_fd)
@@ -659,7 +457,7 @@ def reset(folder: Path, student: str, chapter: str, now: datetime | None = None)
                     f"{home / notebook.name} kept changing while it was reset; try again."
                 )
         finally:
-            _unlink(home_fd, tmp)
+            unlink(home_fd, tmp)
     except OSError as err:
         raise ClassroomError(
             f"Resetting {home / notebook.name} failed ({err.strerror or err}); their old copy "
