@@ -69,7 +69,9 @@ def pytest_command(paths: list[Path], python: str = sys.executable) -> list[str]
     """The nbval test of some notebooks, with the options CI uses (from pyproject.toml)."""
     shown = (str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p) for p in paths)
     # -c: the options come from pyproject.toml even for a copy outside the project.
-    return [python, "-m", "pytest", "-q", "-c", str(ROOT / "pyproject.toml"), *shown]
+    # A notebook's cells run in order, whatever order plugin a maintainer has installed.
+    ordered = ["-p", "no:randomly"]
+    return [python, "-m", "pytest", "-q", "-c", str(ROOT / "pyproject.toml"), *ordered, *shown]
 
 
 def cpu_model() -> str:
