@@ -118,7 +118,7 @@ if ISOLATED:  # the students' environment first; nothing of the hub's account on
 def copy_course(spawner):
     """Give a student the chapters they do not have yet; never overwrite one they have."""
     if ISOLATED:
-        entry = pwd.getpwnam(accounts.plan([spawner.user.name], PREFIX)[spawner.user.name].name)
+        entry = pwd.getpwnam(accounts.account_name(spawner.user.name, PREFIX))
         home = Path(entry.pw_dir)
         give_chapters(home, chapter_notebooks(ROOT), entry.pw_uid, entry.pw_gid)
     else:

@@ -25,7 +25,6 @@ import asyncio
 import os
 import pwd
 import tempfile
-import unicodedata
 from pathlib import Path
 
 from jupyterhub.authenticators.shared import SharedPasswordAuthenticator
@@ -36,8 +35,9 @@ from classroom import accounts, cgroups
 
 
 def normalise(name: str) -> str:
-    """A typed name as the roster holds it; never raises (the hub then refuses unknowns)."""
-    return " ".join(unicodedata.normalize("NFC", name).split()).lower()
+    """A typed name as the roster holds it (the roster's own rule); never raises: a name the
+    roster could not hold is simply not on it, and the hub refuses it."""
+    return accounts.sign_in_problem(name)[0]
 
 
 class CourseAuthenticator(SharedPasswordAuthenticator):
@@ -59,8 +59,8 @@ class CourseSpawner(LocalProcessSpawner):
     _group: cgroups.Group | None = None
 
     @property
-    def account(self) -> accounts.Account:
-        return accounts.plan([self.user.name], self.account_prefix)[self.user.name]
+    def account_name(self) -> str:
+        return accounts.account_name(self.user.name, self.account_prefix)
 
     def student_group(self) -> cgroups.Group | None:
         if not self.cgroup_parent:
@@ -68,10 +68,10 @@ class CourseSpawner(LocalProcessSpawner):
         hierarchy = cgroups.detect()
         if isinstance(hierarchy, str):
             raise cgroups.CgroupError(f"The students' limits cannot be applied: {hierarchy}")
-        return hierarchy.group(f"{self.cgroup_parent}/{self.account.folder}")
+        return hierarchy.group(f"{self.cgroup_parent}/{accounts.folder_name(self.user.name)}")
 
     def make_preexec_fn(self, name):  # noqa: ARG002 - the hub passes its user name
-        become_student = set_user_setuid(self.account.name)
+        become_student = set_user_setuid(self.account_name)
         group = self._group
 
         def preexec():  # in the child, before exec: join the group as root, then drop
@@ -82,7 +82,7 @@ class CourseSpawner(LocalProcessSpawner):
         return preexec
 
     def user_env(self, env):
-        entry = pwd.getpwnam(self.account.name)
+        entry = pwd.getpwnam(self.account_name)
         env["USER"] = entry.pw_name
         env["HOME"] = entry.pw_dir
         env["SHELL"] = "/bin/bash"  # JupyterLab's terminal: the account itself has no login shell
@@ -123,8 +123,8 @@ if SystemdSpawner is not None:
         account_prefix = Unicode(accounts.PREFIX, config=True)
 
         def _expand_user_vars(self, string):
-            account = accounts.plan([self.user.name], self.account_prefix)[self.user.name]
-            return string.format(USERNAME=account.name, USERID=self.user.id)
+            account = accounts.account_name(self.user.name, self.account_prefix)
+            return string.format(USERNAME=account, USERID=self.user.id)
 
 
 def give_chapters(home: Path, chapters: list[Path], uid: int | None = None, gid: int = -1) -> None:
