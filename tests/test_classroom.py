@@ -29,6 +29,7 @@ import sys
 import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -431,6 +432,23 @@ def test_the_teacher_still_gets_the_true_report(classroom, signed_in):
     assert "bob: 0 of" in out.stdout, "the pass alice tried to write into bob's log is not there"
 
 
+@contextmanager
+def chromium_page(sync_playwright, chromium: str, screenshot: Path, **page_options):
+    """A page in Debian's Chromium; if the test fails in it, a screenshot is saved and named."""
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, **launch_options())
+        page = browser.new_page(**page_options)
+        page.set_default_timeout(90_000)
+        try:
+            yield page
+        except Exception:
+            page.screenshot(path=str(screenshot))
+            print(f"screenshot: {screenshot}")
+            raise
+        finally:
+            browser.close()
+
+
 @pytest.mark.browser
 def test_a_student_works_in_chromium(classroom, signed_in, tmp_path):
     """Sign in through the hub's page, see the chapters in JupyterLab, run chapter 01."""
@@ -448,41 +466,31 @@ def test_a_student_works_in_chromium(classroom, signed_in, tmp_path):
         "PUT", f"contents/{name}", json={"type": "notebook", "format": "json", "content": notebook}
     ).raise_for_status()
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, **launch_options())
-        page = browser.new_page()
-        page.set_default_timeout(90_000)
-        try:
-            page.goto(classroom.base)  # the hub's own page, as a student finds it
-            page.fill("#username_input", "bob")
-            page.fill("#password_input", CLASS_PW)
-            page.click("#login_submit")
-            page.wait_for_url("**/user/bob/lab/**")
-            listing = page.locator(".jp-DirListing-content")
-            for chapter in ("00_start_here.ipynb", name, "08_chatbot_engine.ipynb"):
-                listing.get_by_text(chapter, exact=True).wait_for(state="visible")
+    with chromium_page(sync_playwright, chromium, tmp_path / "classroom.png") as page:
+        page.goto(classroom.base)  # the hub's own page, as a student finds it
+        page.fill("#username_input", "bob")
+        page.fill("#password_input", CLASS_PW)
+        page.click("#login_submit")
+        page.wait_for_url("**/user/bob/lab/**")
+        listing = page.locator(".jp-DirListing-content")
+        for chapter in ("00_start_here.ipynb", name, "08_chatbot_engine.ipynb"):
+            listing.get_by_text(chapter, exact=True).wait_for(state="visible")
 
-            page.goto(f"{classroom.base}user/bob/lab/tree/{name}")
-            notebook_view = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
-            notebook_view.get_by_role("heading", name="The neuron and its activation").wait_for()
-            page.get_by_text("| Idle").first.wait_for()  # the kernel has started
-            notebook_view.locator(".jp-Cell").first.click()
-            page.keyboard.press("Escape")
-            for _ in range(4):  # title, set-up cell, text, the neuron's cell
-                page.keyboard.press("Shift+Enter")
-            notebook_view.locator(".jp-OutputArea-output").get_by_text(expected).wait_for()
-            assert (
-                notebook_view.locator(
-                    ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-                ).count()
-                == 0
-            )
-        except Exception:
-            page.screenshot(path=str(tmp_path / "classroom.png"))
-            print(f"screenshot: {tmp_path / 'classroom.png'}")
-            raise
-        finally:
-            browser.close()
+        page.goto(f"{classroom.base}user/bob/lab/tree/{name}")
+        notebook_view = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+        notebook_view.get_by_role("heading", name="The neuron and its activation").wait_for()
+        page.get_by_text("| Idle").first.wait_for()  # the kernel has started
+        notebook_view.locator(".jp-Cell").first.click()
+        page.keyboard.press("Escape")
+        for _ in range(4):  # title, set-up cell, text, the neuron's cell
+            page.keyboard.press("Shift+Enter")
+        notebook_view.locator(".jp-OutputArea-output").get_by_text(expected).wait_for()
+        assert (
+            notebook_view.locator(
+                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+            ).count()
+            == 0
+        )
 
 
 LIVE_CHECK = "01/check_relu_derivative"
@@ -532,31 +540,23 @@ def test_the_teacher_watches_the_class_live(classroom, signed_in, tmp_path):
         assert bob.get(path).status_code == 403, f"a student opened {path}"
     kernel = alice.kernel()
     kernel.run("from helpers import checks")  # imported before the clock starts
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, **launch_options())
-        page = browser.new_page(viewport={"width": 1600, "height": 900})
-        page.set_default_timeout(90_000)
-        try:
-            sign_in(page, classroom.base, "teacher", TEACHER_PW, then="services/class/")
-            cell = page.locator(f'tr[data-student="alice"] td[data-key="{LIVE_CHECK}"]')
-            expect(cell).to_have_text("·")
-            expect(page.locator("#conn")).to_have_class("conn on")
-            for attempt in (1, 2, 3):
-                assert outside_the_browser(kernel, FAILING).text.startswith("[try again]")
-                expect(cell).to_have_text(f"✗{attempt}", timeout=5_000)
-            help_list = page.locator("#help")
-            expect(help_list).to_contain_text("alice", timeout=5_000)  # 3 failures: needs help
-            assert outside_the_browser(kernel, PASSING).text.startswith("[ok]")
-            expect(cell).to_have_text("✓", timeout=5_000)
-            expect(help_list).not_to_contain_text("alice", timeout=5_000)
-            page.check("#hide")
-            expect(page.locator('tr[data-student="alice"] .who')).to_have_text("#1")
-        except Exception:
-            page.screenshot(path=str(tmp_path / "live.png"))
-            print(f"screenshot: {tmp_path / 'live.png'}")
-            raise
-        finally:
-            browser.close()
+    with chromium_page(
+        sync_playwright, chromium, tmp_path / "live.png", viewport={"width": 1600, "height": 900}
+    ) as page:
+        sign_in(page, classroom.base, "teacher", TEACHER_PW, then="services/class/")
+        cell = page.locator(f'tr[data-student="alice"] td[data-key="{LIVE_CHECK}"]')
+        expect(cell).to_have_text("·")
+        expect(page.locator("#conn")).to_have_class("conn on")
+        for attempt in (1, 2, 3):
+            assert outside_the_browser(kernel, FAILING).text.startswith("[try again]")
+            expect(cell).to_have_text(f"✗{attempt}", timeout=5_000)
+        help_list = page.locator("#help")
+        expect(help_list).to_contain_text("alice", timeout=5_000)  # 3 failures: needs help
+        assert outside_the_browser(kernel, PASSING).text.startswith("[ok]")
+        expect(cell).to_have_text("✓", timeout=5_000)
+        expect(help_list).not_to_contain_text("alice", timeout=5_000)
+        page.check("#hide")
+        expect(page.locator('tr[data-student="alice"] .who')).to_have_text("#1")
 
 
 def test_the_live_page_takes_identity_from_the_token_and_loses_nothing(classroom, signed_in):
