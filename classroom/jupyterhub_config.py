@@ -2,8 +2,10 @@
 
 JupyterHub loads this file (``jupyterhub -f``); ``COURSE_CLASSROOM_DIR`` names the
 classroom folder, whose ``classroom.json`` and ``secrets.json`` hold the
-checked settings (see ``settings.py``). Nothing here is specific to one
-machine: the same settings appear, translated, in ``kubernetes.py``.
+checked settings (see ``settings.py``). The rules a student's server gets (sign-in,
+limits, environment, first page, timeouts, culling) come from ``policy.py``, which
+``kubernetes.py`` translates for the Zero to JupyterHub chart: this file applies them, and
+adds only what a hub on one machine needs (ports, the spawner, the services).
 """
 
 # ruff: noqa: F821 - `c` is provided by JupyterHub when it loads this file
@@ -14,34 +16,36 @@ import pwd
 import sys
 from pathlib import Path
 
-from classroom import accounts
-from classroom.settings import chapter_notebooks, memory_bytes
+from classroom import accounts, policy
+from classroom.settings import SECRETS_NAME, Settings, chapter_notebooks
 from classroom.spawner import CourseAuthenticator, give_chapters
 
 FOLDER = Path(os.environ["COURSE_CLASSROOM_DIR"])
-S = json.loads((FOLDER / "classroom.json").read_text(encoding="utf-8"))
-SECRETS = json.loads((FOLDER / "secrets.json").read_text(encoding="utf-8"))
-ROOT = Path(S["course_root"])
+SETTINGS = Settings.load(FOLDER)
+SECRETS = json.loads((FOLDER / SECRETS_NAME).read_text(encoding="utf-8"))
+# The rules every deployment shares (policy.py); this file only applies them.
+SIGN_IN = policy.sign_in(SETTINGS, SECRETS["class_password"], SECRETS["teacher_password"])
+LIMITS = policy.limits(SETTINGS)
+ROOT = Path(SETTINGS.course_root)
 BIN = Path(sys.executable).parent
 STATE = FOLDER / "state"
 HOMES = FOLDER / "homes"
-PORTS = S["internal_ports"]
-CPUS = max(1, round(S["cpus"]))
+PORTS = SETTINGS.internal_ports
 # "accounts": each student's server runs as their own account (the hub is root), from the
 # students' read-only environment (studentenv.py). "shared": every server runs as the hub's
 # account, from its own .venv (a learner alone, or a teacher's explicit --shared-account).
-ISOLATED = S.get("isolation", "shared") == "accounts"
-PREFIX = S.get("account_prefix", accounts.PREFIX)
-SERVER_BIN = Path(S["student_env"]) / "venv" / "bin" if ISOLATED else BIN
-LAB_SETTINGS = Path(S["student_env"]) / "lab_settings" if ISOLATED else ROOT / "lab_settings"
+ISOLATED = SETTINGS.isolation == "accounts"
+PREFIX = SETTINGS.account_prefix
+SERVER_BIN = Path(SETTINGS.student_env) / "venv" / "bin" if ISOLATED else BIN
+LAB_SETTINGS = Path(SETTINGS.student_env) / "lab_settings" if ISOLATED else ROOT / "lab_settings"
 
 # --- where it listens ------------------------------------------------------------------------
-scheme = "https" if S["ssl_cert"] else "http"
-c.JupyterHub.bind_url = f"{scheme}://{S['ip']}:{S['port']}/"
+scheme = "https" if SETTINGS.ssl_cert else "http"
+c.JupyterHub.bind_url = f"{scheme}://{SETTINGS.ip}:{SETTINGS.port}/"
 c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{PORTS['hub']}"
-if S["ssl_cert"]:
-    c.JupyterHub.ssl_cert = S["ssl_cert"]
-    c.JupyterHub.ssl_key = S["ssl_key"]
+if SETTINGS.ssl_cert:
+    c.JupyterHub.ssl_cert = SETTINGS.ssl_cert
+    c.JupyterHub.ssl_key = SETTINGS.ssl_key
 # The proxy: configurable-http-proxy's pure-Python version (no Node needed).
 c.ConfigurableHTTPProxy.command = [str(BIN / "configurable-http-proxy")]
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{PORTS['proxy_api']}"
@@ -56,18 +60,15 @@ c.JupyterHub.pid_file = str(STATE / "jupyterhub.pid")
 
 # --- who may sign in ---------------------------------------------------------------------------
 c.JupyterHub.authenticator_class = CourseAuthenticator  # the shared password, names as read
-c.SharedPasswordAuthenticator.user_password = SECRETS["class_password"]
-c.SharedPasswordAuthenticator.admin_password = SECRETS["teacher_password"]
-c.Authenticator.allowed_users = set(S["roster"])
-c.Authenticator.admin_users = {S["teacher"]}
-c.Authenticator.allow_existing_users = False  # a name taken off the roster can no longer sign in
-c.JupyterHub.template_vars = {
-    "announcement_login": "Sign in with your name as the class list spells it, and the "
-    "class password your teacher gives you.",
-}
+c.SharedPasswordAuthenticator.user_password = SIGN_IN.class_password
+c.SharedPasswordAuthenticator.admin_password = SIGN_IN.teacher_password
+c.Authenticator.allowed_users = set(SIGN_IN.students)
+c.Authenticator.admin_users = {SIGN_IN.teacher}
+c.Authenticator.allow_existing_users = SIGN_IN.allow_existing_users
+c.JupyterHub.template_vars = {"announcement_login": policy.LOGIN_NOTE}
 
 # --- each student's server ----------------------------------------------------------------------
-if ISOLATED and S.get("spawner") == "systemd":
+if ISOLATED and SETTINGS.spawner == "systemd":
     # One systemd unit per student, run as the student's account, with systemd's limits.
     c.JupyterHub.spawner_class = "classroom.spawner.CourseSystemdSpawner"
     c.CourseSystemdSpawner.account_prefix = PREFIX
@@ -75,41 +76,33 @@ if ISOLATED and S.get("spawner") == "systemd":
     c.SystemdSpawner.unit_name_template = "dl-course-{USERNAME}"
     c.SystemdSpawner.isolate_tmp = True
     c.SystemdSpawner.disable_user_sudo = True
-    c.SystemdSpawner.unit_extra_properties = {"TasksMax": str(S["pids"]), "MemorySwapMax": "0"}
+    c.SystemdSpawner.unit_extra_properties = {"TasksMax": str(LIMITS.pids), "MemorySwapMax": "0"}
 elif ISOLATED:
     # The student's own account, in a control group with the memory, CPU and process caps.
     c.JupyterHub.spawner_class = "classroom.spawner.CourseSpawner"
     c.CourseSpawner.account_prefix = PREFIX
-    c.CourseSpawner.cgroup_parent = S["cgroup_parent"]
-    c.CourseSpawner.memory_bytes = memory_bytes(S["mem"])
-    c.CourseSpawner.cpus = float(S["cpus"])
-    c.CourseSpawner.pids = int(S["pids"])
+    c.CourseSpawner.cgroup_parent = SETTINGS.cgroup_parent
+    c.CourseSpawner.memory_bytes = LIMITS.memory_bytes
+    c.CourseSpawner.cpus = LIMITS.cpus
+    c.CourseSpawner.pids = LIMITS.pids
 else:
     # --shared-account: every server runs as this account; nothing separates the students.
     c.JupyterHub.spawner_class = "simple"
-c.Spawner.mem_limit = S["mem"]
-c.Spawner.cpu_limit = float(S["cpus"])
+c.Spawner.mem_limit = LIMITS.memory_bytes
+c.Spawner.cpu_limit = LIMITS.cpus
 c.Spawner.cmd = [str(SERVER_BIN / "jupyterhub-singleuser")]
-c.Spawner.default_url = f"/lab/tree/{chapter_notebooks(ROOT)[0].name}"  # the first chapter
+c.Spawner.default_url = policy.first_page([p.name for p in chapter_notebooks(ROOT)])
 c.Spawner.args = [
     f"--LabApp.app_settings_dir={LAB_SETTINGS}",  # no news pop-up, as in `lab`
-    "--ZMQChannelsWebsocketConnection.iopub_data_rate_limit=5000000",
+    *policy.server_arguments(),
 ]
 if os.geteuid() == 0 and not ISOLATED:  # Jupyter refuses to run as root without it
     c.Spawner.args.append("--allow-root")
-c.Spawner.http_timeout = 120
-c.Spawner.start_timeout = 120
+c.Spawner.http_timeout = policy.START_SECONDS
+c.Spawner.start_timeout = policy.START_SECONDS
 c.Spawner.environment = {
-    "COURSE_DATA_DIR": S["data_dir"],
+    **policy.server_environment(SETTINGS, SETTINGS.data_dir),
     "COURSE_CLASSROOM": str(FOLDER),  # marks every process of this classroom (see hub.py)
-    "PYTHONHASHSEED": "0",
-    "TF_CPP_MIN_LOG_LEVEL": "3",
-    # Each student's TensorFlow uses at most --cpus threads, so 30 kernels do not each
-    # start one thread per core of the server.
-    "TF_NUM_INTRAOP_THREADS": str(CPUS),
-    "TF_NUM_INTEROP_THREADS": "1",
-    "OMP_NUM_THREADS": str(CPUS),
-    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
 if ISOLATED:  # the students' environment first; nothing of the hub's account on the path
     c.Spawner.environment["PATH"] = f"{SERVER_BIN}:/usr/local/bin:/usr/bin:/bin"
@@ -139,8 +132,8 @@ services = [
             sys.executable,
             "-m",
             "jupyterhub_idle_culler",
-            f"--timeout={S['idle_minutes'] * 60}",
-            "--cull-every=60",
+            f"--timeout={policy.culling(SETTINGS)['timeout']}",
+            f"--cull-every={policy.culling(SETTINGS)['every']}",
         ],
         "environment": {"COURSE_CLASSROOM": str(FOLDER)},
     }
@@ -152,14 +145,14 @@ roles = [
         "services": ["idle-culler"],
     }
 ]
-if S["site_dir"] and (Path(S["site_dir"]) / "index.html").is_file():
+if SETTINGS.site_dir and (Path(SETTINGS.site_dir) / "index.html").is_file():
     # The course website, read-only, at /services/course-site/ (no sign-in needed).
     www = STATE / "www" / "services"
     www.mkdir(parents=True, exist_ok=True)
     link = www / "course-site"
     if link.is_symlink() or link.exists():
         link.unlink()
-    link.symlink_to(S["site_dir"], target_is_directory=True)
+    link.symlink_to(SETTINGS.site_dir, target_is_directory=True)
     services.append(
         {
             "name": "course-site",
@@ -201,7 +194,7 @@ roles.append(
 # Students' kernels post their checks straight to the service (not through the proxy), with
 # their own token; the teacher's kernels are not on the roster and send nothing.
 c.Spawner.environment["COURSE_CLASS_FEED"] = lambda spawner: (
-    f"{LIVE_URL}/services/class/api/events" if spawner.user.name in S["roster"] else ""
+    f"{LIVE_URL}/services/class/api/events" if spawner.user.name in SETTINGS.roster else ""
 )
 c.JupyterHub.services = services
 c.JupyterHub.load_roles = roles

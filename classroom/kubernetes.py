@@ -34,15 +34,16 @@ from pathlib import Path
 
 import yaml
 
+from classroom import policy
 from classroom.settings import (
     ROOT,
     ClassroomError,
+    Settings,
     chapter_notebooks,
     check_folder,
     check_options,
     copy_data,
     load_passwords,
-    memory_bytes,
     remove_tree,
     save_passwords,
     verify_data,
@@ -75,34 +76,37 @@ def hub_pin() -> str:
 
 
 def values(
-    roster: list[str],
-    teacher: str,
+    settings: Settings,
     class_pw: str,
     teacher_pw: str,
-    mem: str,
-    cpus: float,
-    idle_minutes: int,
     image: str,
     ssl: tuple[str, str] | None,
 ) -> dict:
-    """The chart's values, as a dict (written as YAML by :func:`write_deployment`)."""
+    """The chart's values, as a dict (written as YAML by :func:`write_deployment`).
+
+    Every rule comes from ``policy.py``, as ``classroom start``'s hub config takes them;
+    this function only says where the chart wants each one.
+    """
     name, tag = image.rsplit(":", 1) if ":" in image.rsplit("/", 1)[-1] else (image, "latest")
-    threads = str(max(1, round(cpus)))
+    sign_in = policy.sign_in(settings, class_pw, teacher_pw)
     # Kubernetes quantities: bytes are unambiguous (2G here means 2 GiB, as in `start`).
-    mem_bytes = memory_bytes(mem)
+    limits = policy.limits(settings)
     chapters = [notebook.name for notebook in chapter_notebooks()]  # the image holds these
     config: dict = {
         "hub": {
             "config": {
-                "JupyterHub": {"authenticator_class": "shared-password"},
+                "JupyterHub": {
+                    "authenticator_class": "shared-password",
+                    "template_vars": {"announcement_login": policy.LOGIN_NOTE},
+                },
                 "SharedPasswordAuthenticator": {
-                    "user_password": class_pw,
-                    "admin_password": teacher_pw,
+                    "user_password": sign_in.class_password,
+                    "admin_password": sign_in.teacher_password,
                 },
                 "Authenticator": {
-                    "allowed_users": list(roster),
-                    "admin_users": [teacher],
-                    "allow_existing_users": False,
+                    "allowed_users": list(sign_in.students),
+                    "admin_users": [sign_in.teacher],
+                    "allow_existing_users": sign_in.allow_existing_users,
                 },
                 # What the chart has no singleuser key for, passed to KubeSpawner: the group
                 # (runAsGroup) and the rest of the notebook container's securityContext.
@@ -111,6 +115,8 @@ def values(
                 # (not to the chart's init containers); singleuser.extraPodConfig would
                 # instead replace the pod's securityContext and lose fsGid's fsGroup.
                 "KubeSpawner": {
+                    "args": policy.server_arguments(),
+                    "http_timeout": policy.START_SECONDS,
                     "gid": GID,
                     "container_security_context": {
                         "runAsNonRoot": True,
@@ -121,24 +127,18 @@ def values(
         },
         "singleuser": {
             "image": {"name": name, "tag": tag},
-            "defaultUrl": f"/lab/tree/{chapters[0]}",
+            "defaultUrl": policy.first_page(chapters),
+            "startTimeout": policy.START_SECONDS,
             # The same caps as `classroom start`: memory (the container's cgroup memory
             # limit) and CPU time (a CFS quota of --cpus CPUs).
-            "memory": {"limit": mem_bytes, "guarantee": mem_bytes},
-            "cpu": {"limit": float(cpus), "guarantee": float(cpus) / 2},
+            "memory": {"limit": limits.memory_bytes, "guarantee": limits.memory_bytes},
+            "cpu": {"limit": limits.cpus, "guarantee": limits.cpus / 2},
             # The server runs as the image's jovyan, never as root (the chart's own keys:
             # KubeSpawner's runAsUser, fsGroup and allowPrivilegeEscalation).
             "uid": UID,
             "fsGid": GID,
             "allowPrivilegeEscalation": False,
-            "extraEnv": {
-                "COURSE_DATA_DIR": f"{COURSE}/data",
-                "PYTHONHASHSEED": "0",
-                "TF_CPP_MIN_LOG_LEVEL": "3",
-                "TF_NUM_INTRAOP_THREADS": threads,
-                "TF_NUM_INTEROP_THREADS": "1",
-                "OMP_NUM_THREADS": threads,
-            },
+            "extraEnv": policy.server_environment(settings, f"{COURSE}/data"),
             # New chapters arrive as new files; a student's edited notebook is never replaced.
             "lifecycleHooks": {
                 "postStart": {
@@ -155,7 +155,7 @@ def values(
             },
             "storage": {"capacity": "2Gi"},
         },
-        "cull": {"enabled": True, "timeout": idle_minutes * 60, "every": 60},
+        "cull": {"enabled": True, **policy.culling(settings)},
     }
     if ssl:
         cert, key = (Path(p).read_text(encoding="utf-8") for p in ssl)
@@ -228,17 +228,16 @@ def write_deployment(args) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     save_passwords(out, class_pw, teacher_pw)
     ssl = (args.ssl_cert, args.ssl_key) if args.ssl_cert else None
-    config = values(
-        roster,
-        teacher,
-        class_pw,
-        teacher_pw,
-        args.mem,
-        args.cpus,
-        args.idle_minutes,
-        args.image,
-        ssl,
+    settings = Settings(
+        roster=roster,
+        teacher=teacher,
+        mem=args.mem,
+        cpus=args.cpus,
+        idle_minutes=args.idle_minutes,
+        pids=pids,
+        data_dir=f"{COURSE}/data",
     )
+    config = values(settings, class_pw, teacher_pw, args.image, ssl)
     header = (
         "# Zero to JupyterHub values for the course's classroom, written by\n"
         "# `python3 course.py classroom kubernetes`. It holds the class and teacher\n"

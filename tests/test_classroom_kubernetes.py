@@ -25,7 +25,7 @@ import yaml
 from bench.common import chapter_notebooks
 from classroom import cli
 from classroom.kubernetes import hub_pin, values, write_deployment
-from classroom.settings import ClassroomError
+from classroom.settings import ClassroomError, Settings
 from conftest import make_tiny_data
 from helpers import datasets
 
@@ -129,6 +129,8 @@ properties:
           preStop:
             type: object
             additionalProperties: true
+      startTimeout:
+        type: [integer, "null"]
       storage:
         type: object
         additionalProperties: false
@@ -332,9 +334,8 @@ def classroom_values(tmp_path: Path, ssl: bool) -> dict:
         files = (tmp_path / "cert.pem", tmp_path / "key.pem")
         for path in files:
             path.write_text("-----BEGIN PEM-----\n", encoding="utf-8")
-    config = values(
-        ["kim.minjun"], "park", "c", "t", "1500M", 2, 45, "registry.example/course:1", files
-    )
+    settings = Settings(roster=["kim.minjun"], teacher="park", mem="1500M", cpus=2, idle_minutes=45)
+    config = values(settings, "c", "t", "registry.example/course:1", files)
     return yaml.safe_load(yaml.safe_dump(config))
 
 
