@@ -9,14 +9,14 @@
     python3 course.py classroom start|report ...   # the class on one JupyterHub (README)
     python3 course.py progress  # the exercises you have passed, chapter by chapter
     python3 course.py site      # the course as a static website, built offline
-    python3 course.py lock      # refresh every requirements*.lock from its .txt (uv)
+    python3 course.py lock      # refresh every requirements/*.lock from its .txt (uv)
 
-Set-up creates ``.venv`` next to this file and installs ``requirements.lock`` (every
+Set-up creates ``.venv`` next to this file and installs ``requirements/course.lock`` (every
 package the learner needs, transitive ones included, with exact versions and
 hashes) and the ``helpers`` package (editable) into it. ``test`` and the
-maintainers' tools also install ``requirements-dev.lock`` (pytest, nbval, ruff, ...),
+maintainers' tools also install ``requirements/dev.lock`` (pytest, nbval, ruff, ...),
 and ``classroom`` and ``site`` the lock of their own requirements file. pip installs
-uv (``requirements-uv.lock``) first, and uv installs the locks; pip is the fallback. It is
+uv (``requirements/uv.lock``) first, and uv installs the locks; pip is the fallback. It is
 idempotent: a stamp in the .venv records what was installed, so a second call
 with nothing changed starts in well under a second. Only the Python standard
 library is used here, so this runs on a machine that has nothing but Python 3.11.
@@ -41,12 +41,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".course-installed"
-REQUIREMENTS = "requirements.txt"
-DEV_REQUIREMENTS = "requirements-dev.txt"
+REQUIREMENTS = "requirements/course.txt"
+DEV_REQUIREMENTS = "requirements/dev.txt"
 # uv, the installer every other lock goes through: pip installs it first (hash-checked,
 # once per .venv), then it installs the same locks with the same hashes several times
 # faster. Where uv cannot be installed or fails, pip does the install instead.
-UV_REQUIREMENTS = "requirements-uv.txt"
+UV_REQUIREMENTS = "requirements/uv.txt"
 _NO_UV: set[Path] = set()  # the .venvs where uv failed to install in this run (not tried again)
 # `course.py lock`: one universal resolution (every platform in WHEEL_PLATFORMS) for the
 # tested Python, with the hash of every file, as `pip install --require-hashes` wants.
@@ -80,9 +80,9 @@ INSTEAD = (
     "What to do instead: run the course on a machine that is one of those (a lab "
     "computer, or a Linux virtual machine or server), or on a hosted notebook service "
     "that runs Linux (such as Google Colab or Kaggle): upload this folder and run "
-    "`pip install -r requirements.txt -e .` in a notebook cell there."
+    "`pip install -r requirements/course.txt -e .` in a notebook cell there."
 )
-# Commands that need the maintainers' packages (requirements-dev.txt) too.
+# Commands that need the maintainers' packages (requirements/dev.txt) too.
 DEV_COMMANDS = ("test", "lock")
 # `test` runs pytest in two worker processes (pytest-xdist), each test file or notebook whole
 # in one of them. A notebook's kernel keeps about 1.2 of two cores busy on average (its
@@ -100,8 +100,8 @@ BENCH_COMMANDS = {
 # Commands that need packages a learner's set-up does not install: the module that runs
 # them, and the optional requirements file installed into .venv the first time.
 EXTRA_COMMANDS = {
-    "classroom": ("classroom.cli", "requirements-classroom.txt"),
-    "site": ("website.build", "requirements-site.txt"),
+    "classroom": ("classroom.cli", "requirements/classroom.txt"),
+    "site": ("website.build", "requirements/site.txt"),
 }
 # Commands that need nothing beyond the learner's set-up.
 PLAIN_COMMANDS = {"progress": "helpers.progress_report"}
@@ -187,7 +187,7 @@ def venv_python() -> Path:
 
 
 def lock_of(requirements: Path) -> Path:
-    """``requirements-x.txt`` -> ``requirements-x.lock``."""
+    """``requirements/x.txt`` -> ``requirements/x.lock``."""
     return requirements.with_suffix(".lock")
 
 
@@ -307,7 +307,8 @@ def setup() -> Path:
             ) from err
     source, args = installable(REQUIREMENTS)
     print(
-        f"Installing {source.name} and the helpers package (first time: ~1-3 min) ...", flush=True
+        f"Installing {source.relative_to(ROOT)} and the helpers package (first time: ~1-3 min) ...",
+        flush=True,
     )
     STAMP.unlink(missing_ok=True)
     install(python, *args)
@@ -327,20 +328,21 @@ def install_extra(python: Path, requirements: str) -> None:
     wanted = hashlib.sha256(source.read_bytes() + STAMP.read_bytes()).hexdigest()
     if stamp.is_file() and stamp.read_text() == wanted:
         return
-    print(f"Installing {source.name} (first time only) ...", flush=True)
+    print(f"Installing {source.relative_to(ROOT)} (first time only) ...", flush=True)
     stamp.unlink(missing_ok=True)
     install(python, *args)
     stamp.write_text(wanted)
 
 
 def lock(python: Path) -> int:
-    """Rewrite the lock of every ``requirements*.txt``; the others agree with the learner's.
+    """Rewrite the lock of every ``requirements/*.txt``; the others agree with the learner's.
 
-    ``requirements.txt`` is resolved first; every other file is resolved with
-    ``requirements.lock`` as a constraint, so a package in both gets the same version.
+    ``requirements/course.txt`` is resolved first; every other file is resolved with
+    ``requirements/course.lock`` as a constraint, so a package in both gets the same version.
     """
     base = ROOT / REQUIREMENTS
-    files = [base, *sorted(p for p in ROOT.glob("requirements*.txt") if p != base)]
+    folder = base.parent  # uv runs there, so each lock names the others by their short names
+    files = [base, *sorted(p for p in folder.glob("*.txt") if p != base)]
     for path in files:
         constraint = [] if path == base else ["--constraint", lock_of(base).name]
         print(f"Locking {path.name} -> {lock_of(path).name} ...", flush=True)
@@ -357,7 +359,7 @@ def lock(python: Path) -> int:
                 "-o",
                 lock_of(path).name,
             ],
-            cwd=ROOT,
+            cwd=folder,
         ).returncode
         if code:
             return code

@@ -56,10 +56,10 @@ DEFAULT_PIDS = 256  # `classroom start --pids`'s default
 PIDS_DOCS = "https://kubernetes.io/docs/concepts/policy/pid-limiting/"
 COURSE = "/srv/course"
 IMAGE_FILES = (
-    "requirements.txt",
-    "requirements.lock",
-    "requirements-classroom.txt",
-    "requirements-classroom.lock",
+    "requirements/course.txt",
+    "requirements/course.lock",
+    "requirements/classroom.txt",
+    "requirements/classroom.lock",
     "pyproject.toml",
     "README.md",
 )
@@ -67,11 +67,11 @@ IMAGE_DIRS = ("helpers", "lab_settings")  # and the chapters (only they: never a
 
 
 def hub_pin() -> str:
-    """The ``jupyterhub==X`` line of requirements-classroom.txt (the hub's own version)."""
-    text = (ROOT / "requirements-classroom.txt").read_text(encoding="utf-8")
+    """The ``jupyterhub==X`` line of requirements/classroom.txt (the hub's own version)."""
+    text = (ROOT / "requirements/classroom.txt").read_text(encoding="utf-8")
     match = re.search(r"^jupyterhub==[\w.]+", text, re.MULTILINE)
     if not match:
-        raise ClassroomError("requirements-classroom.txt has no jupyterhub==VERSION line.")
+        raise ClassroomError("requirements/classroom.txt has no jupyterhub==VERSION line.")
     return match.group(0)
 
 
@@ -193,11 +193,11 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONHASHSEED=0
 # home at {HOME}.
 RUN useradd --create-home --home-dir {HOME} --uid {UID} --gid {GID} jovyan
 WORKDIR {COURSE}
-COPY requirements.txt requirements.lock requirements-classroom.txt requirements-classroom.lock \
-     pyproject.toml README.md ./
+COPY requirements ./requirements
+COPY pyproject.toml README.md ./
 # The learner's locked environment (every package, exact versions and hashes) plus the hub's,
 # locked against it: the single-user side of {hub_pin()}, as on the teacher's machine.
-RUN pip install --require-hashes -r requirements.lock -r requirements-classroom.lock
+RUN pip install --require-hashes -r requirements/course.lock -r requirements/classroom.lock
 COPY helpers ./helpers
 RUN pip install --no-deps .
 COPY notebooks ./notebooks
@@ -255,6 +255,7 @@ def write_deployment(args) -> list[Path]:
     remove_tree(staging)
     staging.mkdir()
     for name in IMAGE_FILES:
+        (staging / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ROOT / name, staging / name)
     for name in IMAGE_DIRS:
         shutil.copytree(

@@ -110,7 +110,7 @@ class CourseSpawner(LocalProcessSpawner):
         await asyncio.get_running_loop().run_in_executor(None, self._remove_group)
 
 
-try:  # only where jupyterhub-systemdspawner is installed (requirements-classroom.txt)
+try:  # only where jupyterhub-systemdspawner is installed (requirements/classroom.txt)
     from systemdspawner import SystemdSpawner
 except ImportError:  # pragma: no cover
     SystemdSpawner = None

@@ -31,7 +31,7 @@ from pathlib import Path
 from classroom.settings import ROOT, ClassroomError, remove_tree
 
 ENV_ROOT = Path("/opt/dl-course")
-LOCKS = ("requirements.lock", "requirements-classroom.lock")
+LOCKS = ("requirements/course.lock", "requirements/classroom.lock")
 STAMP = ".complete"
 NOBODY = 65534  # the unprivileged uid every Linux system has
 SUPPORTED = ((3, 10), (3, 13))

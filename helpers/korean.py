@@ -95,9 +95,9 @@ def hangul_font_path() -> Path:
                 return path
     raise FileNotFoundError(
         f"The Korean font {HANGUL_FONT_FILE} was not found: it comes with the package "
-        "koreanize-matplotlib, pinned in requirements.txt. Install the course's "
+        "koreanize-matplotlib, pinned in requirements/course.txt. Install the course's "
         "requirements again (`python3 course.py setup`, or `pip install -r "
-        "requirements.txt` in the course's environment), then restart the kernel."
+        "requirements/course.txt` in the course's environment), then restart the kernel."
     )
 
 

@@ -199,7 +199,7 @@ def import_playwright():
     except ImportError:
         pytest.skip(
             "browser test skipped: the Python package playwright is not installed "
-            "(it is in requirements-dev.txt: run python3 course.py test)."
+            "(it is in requirements/dev.txt: run python3 course.py test)."
         )
     return sync_playwright
 

@@ -10,7 +10,7 @@ Chromium, runs it, and checks that
 - no "Would you like to get notified about official Jupyter news?" pop-up appears.
 
 Needs Debian's Chromium (`apt-get install chromium`; CI's .ci/run installs it) and the
-Python package playwright (requirements-dev.txt). Without them it is skipped with a message
+Python package playwright (requirements/dev.txt). Without them it is skipped with a message
 saying so (in CI it fails instead: tests/conftest.py); tests/test_lab_environment.py still
 checks the widget versions and the news setting without a browser. Budget: about a minute.
 """

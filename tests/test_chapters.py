@@ -304,10 +304,10 @@ COPIED_FILES = (
     "course.py",
     "README.md",
     "pyproject.toml",
-    "requirements.txt",
-    "requirements.lock",
-    "requirements-classroom.txt",
-    "requirements-classroom.lock",
+    "requirements/course.txt",
+    "requirements/course.lock",
+    "requirements/classroom.txt",
+    "requirements/classroom.lock",
 )
 
 
@@ -316,6 +316,7 @@ def _copy_project(target: Path) -> None:
     for name in COPIED_DIRS:
         shutil.copytree(ROOT / name, target / name, ignore=skip)
     for name in COPIED_FILES:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ROOT / name, target / name)
     (target / "notebooks").mkdir()
     for path in (ROOT / "notebooks").glob("*.ipynb"):

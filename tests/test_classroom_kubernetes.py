@@ -367,16 +367,16 @@ def test_values_pass_the_whole_chart_schema(tmp_path, ssl):
 def test_the_image_installs_the_same_pins_and_checked_data(written):
     image = written / "image"
     dockerfile = (image / "Dockerfile").read_text()
-    for name in ("requirements.lock", "requirements-classroom.lock"):
+    for name in ("requirements/course.lock", "requirements/classroom.lock"):
         assert (image / name).read_bytes() == (ROOT / name).read_bytes()
     assert re.search(
-        r"^RUN pip install --require-hashes -r requirements.lock "
-        r"-r requirements-classroom.lock$",
+        r"^RUN pip install --require-hashes -r requirements/course.lock "
+        r"-r requirements/classroom.lock$",
         dockerfile,
         re.MULTILINE,
     )
     assert hub_pin() in dockerfile
-    locked = (ROOT / "requirements-classroom.lock").read_text().splitlines()
+    locked = (ROOT / "requirements/classroom.lock").read_text().splitlines()
     assert f"{hub_pin()} \\" in locked, "the image's hub is the version the teacher's hub runs"
     assert "python -m helpers.datasets verify /srv/course/data" in dockerfile
     assert all(status == "OK" for _, status in datasets.verify(image / "data"))

@@ -47,6 +47,7 @@ def test_the_key_follows_what_goes_into_the_environment(tmp_path, monkeypatch):
     root = tmp_path / "course"
     (root / "helpers").mkdir(parents=True)
     (root / "lab_settings").mkdir()
+    (root / "requirements").mkdir()
     for name in (*studentenv.LOCKS, "pyproject.toml"):
         (root / name).write_text("x\n")
     (root / "helpers" / "a.py").write_text("A = 1\n")

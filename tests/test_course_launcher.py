@@ -15,8 +15,9 @@ import course as course_module
 @pytest.fixture()
 def course(tmp_path, monkeypatch):
     module = course_module
-    (tmp_path / "requirements.txt").write_text("numpy==2.4.6\n")
-    (tmp_path / "requirements-dev.txt").write_text("-r requirements.txt\npytest==9.2.0\n")
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements/course.txt").write_text("numpy==2.4.6\n")
+    (tmp_path / "requirements/dev.txt").write_text("-r course.txt\npytest==9.2.0\n")
     (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n")
     monkeypatch.setattr(module, "ROOT", tmp_path)
     monkeypatch.setattr(module, "VENV", tmp_path / ".venv")
@@ -49,7 +50,7 @@ def test_changed_requirements_reinstall(course):
     module, calls = course
     module.setup()
     calls.clear()
-    (module.ROOT / "requirements.txt").write_text("numpy==2.4.7\n")
+    (module.ROOT / "requirements/course.txt").write_text("numpy==2.4.7\n")
     module.setup()
     assert any("-r" in cmd for cmd in calls)
 
@@ -76,7 +77,7 @@ def _pip_fails_with(module, monkeypatch, output):
     _run_fails(module, monkeypatch, output)
 
 
-NO_WHEEL = """Collecting tensorflow==2.21.0 (from -r requirements.txt (line 7))
+NO_WHEEL = """Collecting tensorflow==2.21.0 (from -r requirements/course.txt (line 7))
 ERROR: Could not find a version that satisfies the requirement tensorflow==2.21.0 (from versions: none)
 ERROR: No matching distribution found for tensorflow==2.21.0
 """  # noqa: E501 - pip's own lines
@@ -198,24 +199,26 @@ def test_maintainer_commands_reach_their_bench_module(course, command):
 
 def test_setup_installs_the_lock_with_hashes_when_there_is_one(course):
     module, calls = course
-    (module.ROOT / "requirements.lock").write_text("numpy==2.4.6 --hash=sha256:00\n")
+    (module.ROOT / "requirements/course.lock").write_text("numpy==2.4.6 --hash=sha256:00\n")
     module.setup()
-    assert ["--require-hashes", "-r", str(module.ROOT / "requirements.lock")] == calls[0][-3:]
+    assert ["--require-hashes", "-r", str(module.ROOT / "requirements/course.lock")] == calls[0][
+        -3:
+    ]
 
 
 def test_test_installs_the_maintainers_lock_too(course):
     module, calls = course
-    (module.ROOT / "requirements-dev.lock").write_text("pytest==9.2.0 --hash=sha256:00\n")
-    (module.ROOT / "requirements-classroom.txt").write_text("jupyterhub==6.1.1\n")
+    (module.ROOT / "requirements/dev.lock").write_text("pytest==9.2.0 --hash=sha256:00\n")
+    (module.ROOT / "requirements/classroom.txt").write_text("jupyterhub==6.1.1\n")
     assert module.main(["test", "-q"]) == 0
     installs = [cmd for cmd in calls if "install" in cmd]
     assert installs[-2][-3:] == [
         "--require-hashes",
         "-r",
-        str(module.ROOT / "requirements-dev.lock"),
+        str(module.ROOT / "requirements/dev.lock"),
     ]
     # The classroom's hub too: its tests import it before any of them starts a hub.
-    assert installs[-1][-2:] == ["-r", str(module.ROOT / "requirements-classroom.txt")]
+    assert installs[-1][-2:] == ["-r", str(module.ROOT / "requirements/classroom.txt")]
     assert calls[-1][1:] == ["-m", "pytest", "-n", "2", "--dist", "loadfile", "-q"]
     calls.clear()
     module.main(["test"])  # installed once: the stamp remembers
@@ -224,22 +227,23 @@ def test_test_installs_the_maintainers_lock_too(course):
 
 def test_lock_locks_every_requirements_file_against_the_learners(course):
     module, calls = course
-    (module.ROOT / "requirements-site.txt").write_text("jinja2==3.1.6\n")
+    (module.ROOT / "requirements/site.txt").write_text("jinja2==3.1.6\n")
     assert module.main(["lock"]) == 0
     compiles = [cmd for cmd in calls if "compile" in cmd]
+    # uv runs inside requirements/, so each lock names the files it came from by short names.
     assert [cmd[-3:] for cmd in compiles] == [
-        ["requirements.txt", "-o", "requirements.lock"],
-        ["requirements-dev.txt", "-o", "requirements-dev.lock"],
-        ["requirements-site.txt", "-o", "requirements-site.lock"],
+        ["course.txt", "-o", "course.lock"],
+        ["dev.txt", "-o", "dev.lock"],
+        ["site.txt", "-o", "site.lock"],
     ]
     assert "--constraint" not in compiles[0]
-    assert all(cmd[-5:-3] == ["--constraint", "requirements.lock"] for cmd in compiles[1:])
+    assert all(cmd[-5:-3] == ["--constraint", "course.lock"] for cmd in compiles[1:])
     assert all({"--universal", "--generate-hashes"} <= set(cmd) for cmd in compiles)
 
 
 def _with_uv_lock(module):
-    (module.ROOT / "requirements-uv.lock").write_text("uv==0.13.8 --hash=sha256:00\n")
-    (module.ROOT / "requirements.lock").write_text("numpy==2.4.6 --hash=sha256:00\n")
+    (module.ROOT / "requirements/uv.lock").write_text("uv==0.13.8 --hash=sha256:00\n")
+    (module.ROOT / "requirements/course.lock").write_text("numpy==2.4.6 --hash=sha256:00\n")
 
 
 def _is_uv(cmd) -> bool:
@@ -251,7 +255,7 @@ def test_pip_installs_uv_once_then_uv_installs_the_locks(course):
     _with_uv_lock(module)
     module.setup()
     uv_lock, learner_lock = (
-        str(module.ROOT / f) for f in ("requirements-uv.lock", "requirements.lock")
+        str(module.ROOT / f) for f in ("requirements/uv.lock", "requirements/course.lock")
     )
     assert calls[0][1:3] == ["-m", "pip"] and calls[0][-3:] == ["--require-hashes", "-r", uv_lock]
     assert all(_is_uv(cmd) for cmd in calls[1:]) and len(calls) == 3
@@ -262,7 +266,7 @@ def test_pip_installs_uv_once_then_uv_installs_the_locks(course):
         str(module.ROOT),
     ]
     calls.clear()
-    (module.ROOT / "requirements-dev.lock").write_text("pytest==9.2.0 --hash=sha256:00\n")
+    (module.ROOT / "requirements/dev.lock").write_text("pytest==9.2.0 --hash=sha256:00\n")
     assert module.main(["test"]) == 0
     installs = [cmd for cmd in calls if "install" in cmd]
     assert len(installs) == 1 and _is_uv(installs[0]), "uv is installed once per .venv"
@@ -288,12 +292,12 @@ def test_when_uv_cannot_be_installed_pip_installs_everything(course, monkeypatch
         module,
         monkeypatch,
         "ERROR: no uv wheel",
-        when=lambda cmd: "requirements-uv.lock" in cmd[-1],
+        when=lambda cmd: "requirements/uv.lock" in cmd[-1],
         calls=calls,
     )
     module.setup()
     assert not any(_is_uv(cmd) for cmd in calls) and module.STAMP.is_file()
-    assert sum("requirements-uv.lock" in cmd[-1] for cmd in calls) == 1, "tried once per run"
+    assert sum("requirements/uv.lock" in cmd[-1] for cmd in calls) == 1, "tried once per run"
     assert not (module.VENV / ".course-installed-uv").exists(), "the next run tries uv again"
     said = capsys.readouterr().out
     assert "could not be installed (ERROR: no uv wheel), so pip installs everything" in said

@@ -101,7 +101,7 @@ def test_no_news_pop_up_with_the_conda_route(isolated_jupyter, monkeypatch):
     argv = _conda_route_argv()
     assert argv == ["--config=jupyter_notebook_config.py"], argv
     assert _fetch_news_default(_lab_app(argv)) == "false"
-    env = (ROOT / "environment.yml").read_text(encoding="utf-8")
+    env = (ROOT / "requirements/environment.yml").read_text(encoding="utf-8")
     assert "jupyter lab --config=jupyter_notebook_config.py" in env
 
 
@@ -129,7 +129,7 @@ def test_installed_widget_packages_are_the_pair_ipywidgets_asks_for():
     assert _version_key(have) >= low and _version_key(have)[:2] == low[:2], (
         f"ipywidgets {metadata.version('ipywidgets')} needs {req}, but jupyterlab_widgets "
         f"{have} is installed: widgets would show 'Error displaying widget'. Reinstall "
-        "requirements.txt (delete .venv/ and run python3 course.py setup)."
+        "requirements/course.txt (delete .venv/ and run python3 course.py setup)."
     )
 
 

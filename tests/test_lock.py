@@ -1,4 +1,4 @@
-"""The locks (issue 21): every requirements*.txt has a requirements*.lock that agrees with its
+"""The locks (issue 21): every requirements/*.txt has a requirements/*.lock that agrees with its
 pins, pins every package with hashes, and covers every package installed in .venv."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 from course import ROOT, VENV, lock_of
 
-REQUIREMENTS = sorted(ROOT.glob("requirements*.txt"))
+REQUIREMENTS = sorted((ROOT / "requirements").glob("*.txt"))
 FIX = "run `python3 course.py lock` (it rewrites every lock) and commit the locks"
 # Installed by venv itself, or the project: not a dependency to lock.
 NOT_LOCKED = {"pip", "setuptools", "dl-course-helpers"}
@@ -74,13 +74,13 @@ def test_every_locked_package_has_hashes(requirements):
 
 
 def test_the_other_locks_agree_with_the_learners():
-    learner = locked(ROOT / "requirements.lock")
+    learner = locked(ROOT / "requirements/course.lock")
     for requirements in REQUIREMENTS:
         for name, versions in locked(lock_of(requirements)).items():
             if name in learner:
                 assert set(versions) == set(learner[name]), (
                     f"{lock_of(requirements).name} has {name} {sorted(versions)}, "
-                    f"requirements.lock {sorted(learner[name])}: {FIX}"
+                    f"requirements/course.lock {sorted(learner[name])}: {FIX}"
                 )
 
 
@@ -105,8 +105,8 @@ def test_the_locks_cover_every_installed_package():
 
 
 def test_the_installer_and_the_lock_tool_are_the_same_uv():
-    """course.py installs with requirements-uv.lock's uv and locks with the dev lock's."""
+    """course.py installs with requirements/uv.lock's uv and locks with the dev lock's."""
     installer, tool = (
-        locked(ROOT / f)["uv"] for f in ("requirements-uv.lock", "requirements-dev.lock")
+        locked(ROOT / f)["uv"] for f in ("requirements/uv.lock", "requirements/dev.lock")
     )
-    assert installer == tool, f"requirements-uv.lock has uv {installer}, the dev lock {tool}: {FIX}"
+    assert installer == tool, f"requirements/uv.lock has uv {installer}, the dev lock {tool}: {FIX}"

@@ -1,7 +1,7 @@
 """The course as a website (issue 19): `python3 course.py site` builds offline, and the pages work.
 
 One build per test session (module fixture, a few seconds): the launcher's own install step
-(`course.install_extra`, requirements-site.txt), then `python -m website.build` with the network
+(`course.install_extra`, requirements/site.txt), then `python -m website.build` with the network
 switched off (`unshare -n`; where that is not allowed, in a Python that refuses and records
 every outgoing connection). Then:
 
@@ -98,13 +98,13 @@ def _course():
 
 
 def _install_site_requirements() -> None:
-    """What `course.py site` does before it builds: requirements-site.txt into .venv, once."""
+    """What `course.py site` does before it builds: requirements/site.txt into .venv, once."""
     course = _course()
     if Path(sys.prefix).resolve() == course.VENV.resolve() and course.STAMP.is_file():
         try:
-            course.install_extra(Path(sys.executable), "requirements-site.txt")
+            course.install_extra(Path(sys.executable), "requirements/site.txt")
         except course.SetupError as err:
-            pytest.fail(f"installing requirements-site.txt failed:\n{err}")
+            pytest.fail(f"installing requirements/site.txt failed:\n{err}")
     elif importlib.util.find_spec("jupyter_book") is None:
         pytest.skip(
             "site build skipped: this Python is not the course's .venv and has no "

@@ -335,7 +335,7 @@ def _package_dir(name: str) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise SiteError(
             f"The package {name!r} is missing: run `python3 course.py site`, which "
-            "installs requirements-site.txt into .venv."
+            "installs requirements/site.txt into .venv."
         )
     return Path(next(iter(spec.submodule_search_locations)))
 
@@ -349,7 +349,7 @@ def copy_static(static: Path) -> None:
     font = _package_dir("koreanize_matplotlib") / "fonts" / HANGUL_FONT
     if not font.is_file():
         raise SiteError(
-            f"{font} is missing: reinstall requirements.txt (koreanize-matplotlib "
+            f"{font} is missing: reinstall requirements/course.txt (koreanize-matplotlib "
             "ships the Hangul font the site serves)."
         )
     shutil.copy2(font, fonts / HANGUL_FONT)
