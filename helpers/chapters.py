@@ -141,7 +141,7 @@ ENTRIES = [
         "title": "Convolutional networks",
         "learn": "A 3×3 filter by hand, padding, stride, channels, pooling; a CNN against "
         "chapter 5's MLP, and a shift test",
-        "budget_seconds": 180,
+        "budget_seconds": 120,
         "budget_mb": 1200,
         "baseline": None,
         "checks": "ch06",
