@@ -355,11 +355,6 @@ def test_a_copy_gets_the_note_and_the_original_keeps_its_widget():
     assert site_build.WIDGET_MIME in nb["cells"][0]["outputs"][0]["data"]  # not edited
 
 
-def test_the_readme_describes_every_chapter():
-    rows = site_build.readme_chapters((ROOT / "README.md").read_text(encoding="utf-8"))
-    assert sorted(rows) == [p.name for p in CHAPTERS]
-
-
 def test_a_folder_that_is_not_a_site_is_never_replaced(tmp_path):
     built = tmp_path / "built"
     built.mkdir()

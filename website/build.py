@@ -27,7 +27,6 @@ import contextlib
 import importlib.util
 import io
 import json
-import re
 import shutil
 import sys
 import tempfile
@@ -110,26 +109,6 @@ class Chapter:
     @property
     def stem(self) -> str:
         return self.path.stem
-
-
-_ROW = re.compile(
-    r"^\|\s*(\d+)\s*\|\s*\[([^\]]+)\]\(notebooks/([^)\s]+\.ipynb)\)\s*\|"
-    r"\s*(.*?)\s*\|\s*$"
-)
-
-
-def readme_chapters(text: str) -> dict[str, tuple[str, str]]:
-    """The README's chapter table: notebook file name -> (short name, what you learn).
-
-    The build does not read it (the registry is the source, and ``bench.chapters`` writes the
-    table from it); it stays for tests/test_site.py, which checks the README names every page.
-    """
-    rows = {}
-    for line in text.splitlines():
-        match = _ROW.match(line.strip())
-        if match:
-            rows[match.group(3)] = (match.group(2), match.group(4))
-    return rows
 
 
 def readme_intro(text: str) -> str:
