@@ -205,8 +205,11 @@ def against_rows(pairs: list[dict]) -> list[dict]:
     return rows
 
 
-def against_markdown(rows: list[dict], rev: str, short: str, cpu: str) -> str:
-    """The Markdown report of a ``--against`` run."""
+def against_markdown(
+    rows: list[dict], rev: str, short: str, cpu: str, processor: dict | None = None
+) -> str:
+    """The Markdown report of a ``--against`` run (``processor``: :func:`bench.cpu.describe`'s
+    answer, printed above the table when given)."""
     repeats = max((len(r.get("time_ratio_runs") or []) for r in rows), default=1)
     table = markdown_table(
         [
@@ -248,6 +251,7 @@ def against_markdown(rows: list[dict], rev: str, short: str, cpu: str) -> str:
         f"Current tree (new) against {rev} ({short}, old), same run, on {cpu}. "
         "Ratios are new/old; below 1 the current tree is faster." + medians,
         "",
+        *([bench_report.processor_line({"processor": processor}), ""] if processor else []),
         table,
     ]
     problems = [
@@ -300,11 +304,15 @@ def against_main(
     publish: bool = False,
     baseline: Baseline = bench_runner.run_baseline,
     repeat: int = 1,
+    env: dict[str, str] | None = None,
 ) -> int:
     """``--against REV``: run, write ``bench/results/against-<stamp>.{md,json}``, print.
 
-    With ``publish``, the current tree's side (and the source recipes, run right after on the
-    same machine) become the README's Timings table, as a plain ``bench --publish`` would.
+    Every notebook and recipe runs with ``env`` (default :func:`kernel_env`; ``--isa`` adds
+    its ``ONEDNN_MAX_CPU_ISA``), and the report records the processor as oneDNN used it with
+    that environment (:func:`bench.cpu.describe`). With ``publish``, the current tree's side
+    (and the source recipes, run right after on the same machine) become the README's
+    Timings table, as a plain ``bench --publish`` would.
     """
     if publish and only:
         print(
@@ -324,12 +332,15 @@ def against_main(
     if problem := _repeat_problem(repeat):
         print(problem, file=sys.stderr)
         return 2
-    env = kernel_env()
+    env = kernel_env() if env is None else env
+    machine = bench_runner.machine_info(env)  # before the runs: its probe starts TensorFlow
+    print(bench_report.processor_line(machine), flush=True)
     rows = against_rows(run_against(rev, only, runner, env=env, repeat=repeat))
     cpu = cpu_model()
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
-    text = against_markdown(rows, rev, short, cpu)
+    text = against_markdown(rows, rev, short, cpu, machine.get("processor"))
     summary = {"measured": stamp, "against": rev, "against_commit": short, "cpu": cpu}
+    summary["processor"] = machine.get("processor")
     summary["repeat"] = repeat
     summary["rows"] = rows
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -352,7 +363,7 @@ def against_main(
             "(the current tree's side of that run" + (", medians" if repeat > 1 else "") + ")"
         )
         try:
-            bench_report.publish(published, bench_runner.machine_info(), stamp, how)
+            bench_report.publish(published, machine, stamp, how)
         except ReadmeBlockError as err:
             print(f"Not published: {err}", file=sys.stderr)
             return 1

@@ -1,11 +1,12 @@
 """What the maintainer tools share: where things are, how a notebook runs, and its budget;
 and the one writer of the README's generated blocks (:func:`write_readme_block`).
 
-Standard library only (and the course's chapter registry, :mod:`helpers.chapters`, itself
-standard library only). ``ROOT`` and the kernel environment are the launcher's own
-(``course.py``); the chapters, their notebooks and budgets are the registry's entries for
-``ROOT``; the nbval options live in ``pyproject.toml``, so a tool that tests a notebook runs
-plain ``pytest`` on it (:func:`pytest_command`).
+Standard library only (and the course's chapter registry, :mod:`helpers.chapters`, and the
+machine's description, :mod:`bench.cpu`, both standard library only). ``ROOT`` and the
+kernel environment are the launcher's own (``course.py``); the chapters, their notebooks and
+budgets are the registry's entries for ``ROOT``; the nbval options live in
+``pyproject.toml``, so a tool that tests a notebook runs plain ``pytest`` on it
+(:func:`pytest_command`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench import cpu
 from course import KERNEL_ENV, ROOT
 from helpers import chapters as registry
 
@@ -75,16 +77,11 @@ def pytest_command(paths: list[Path], python: str = sys.executable) -> list[str]
 
 
 def cpu_model() -> str:
-    """The processor's name as Linux reports it (e.g. "AMD EPYC"); the platform's elsewhere."""
-    import platform
+    """The processor's name as Linux reports it (e.g. "AMD EPYC"); the platform's elsewhere.
 
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    :func:`bench.cpu.cpu_model`; the rest of the machine's description is in :mod:`bench.cpu`.
+    """
+    return cpu.cpu_model()
 
 
 def fmt(value, spec: str, missing: str = "-") -> str:

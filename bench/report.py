@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bench import cpu
 from bench.common import README, RESULTS, ROOT, fmt, write_readme_block
 from helpers.tables import markdown_table
 
@@ -18,11 +19,26 @@ PUBLISHED = ROOT / "bench" / "published.json"
 TIMINGS_BLOCK = "timings"  # the name of the README block the Timings table fills
 
 
+def processor_line(machine: dict) -> str:
+    """The line "Processor: <model>, <cores>, <vector extensions>; oneDNN ISA: <what it
+    used>." for the top of a report and above a published table (:func:`bench.cpu.summary`). A run
+    recorded before the benchmark described the processor says so."""
+    processor = machine.get("processor")
+    if not processor:
+        return (
+            "Processor: vector extensions and oneDNN instruction set not recorded (measured "
+            "before the benchmark recorded them)."
+        )
+    return f"Processor: {cpu.summary(processor)}."
+
+
 def results_markdown(rows: list[dict], ratios: list[dict], machine: dict) -> str:
     lines = [
         f"Machine: {machine['cores']} cores, {machine['memory_gb']} GB, {machine['cpu']}; "
         f"Python {machine['python']}, TensorFlow {machine['versions']['tensorflow']}, "
         f"Keras {machine['versions']['keras']}.",
+        "",
+        processor_line(machine),
         "",
     ]
     notebook_rows = []
@@ -155,6 +171,8 @@ def timings_markdown(
         "notebook top to bottom, including TensorFlow's start-up; CPU time is the kernel's user "
         "+ system seconds (up to twice the wall time on 2 cores), what a classroom server shared "
         "by many students runs out of; memory is the kernel's peak.",
+        "",
+        processor_line(machine),
         "",
         markdown_table(
             ["notebook", "time", "CPU time", "peak memory"],

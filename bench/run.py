@@ -8,6 +8,7 @@ beside the source material's recipes (``bench/baselines``).
     python3 course.py bench --publish       # also update bench/published.json + the README
     python3 course.py bench --against main --only 03   # this tree vs commit main, same run
     python3 course.py bench --against main --repeat 3  # ... each pair 3 times, medians
+    python3 course.py bench --isa avx2      # as a CPU without AVX-512 would run it
 
 Each notebook is executed top to bottom in a fresh kernel, as CI does. Its peak
 memory is the kernel process's own ``ru_maxrss``, read in that kernel after the
@@ -15,6 +16,9 @@ last cell, so nothing is sampled or missed. Headline numbers come from
 ``helpers.record`` through ``COURSE_METRICS_FILE``. Results go to
 ``bench/results/`` (not committed): a Markdown table, a JSON file with the
 machine and library versions, and a PNG plot of time and memory per notebook.
+The machine's processor (model, cores, vector extensions, and the instruction set
+oneDNN used: ``bench.cpu``) heads every report and published table; ``--isa``
+caps that instruction set (``ONEDNN_MAX_CPU_ISA``) for every notebook and recipe.
 
 This is a benchmark, not a test: timings are noisy, so compare ratios measured
 in one run, and run it on an otherwise idle machine.
@@ -27,11 +31,26 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from bench import against, report, runner
+from bench import against, cpu, report, runner
 from bench.common import RESULTS, ReadmeBlockError, chapter_notebooks, kernel_env
 
 # This module is the command line only: bench.runner runs and measures, bench.report writes
 # the tables and what --publish publishes, bench.against is --against; none imports this one.
+
+
+def _isa(name: str) -> str:
+    """``--isa``'s value as oneDNN reads it ("avx2" -> "AVX2"); a usage error if unknown."""
+    try:
+        return cpu.isa_value(name)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def children_env(isa: str | None) -> dict[str, str]:
+    """The environment of every measured child (notebook kernel, recipe, probe): the course's
+    kernel settings, and ``ONEDNN_MAX_CPU_ISA`` set to ``isa`` when one is given (else as
+    the caller's environment has it)."""
+    return kernel_env(**({cpu.MAX_ISA_VAR: isa} if isa else {}))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +86,14 @@ def main(argv: list[str] | None = None) -> int:
         "from the current tree's side)",
     )
     parser.add_argument(
+        "--isa",
+        type=_isa,
+        metavar="NAME",
+        help="run every notebook and recipe with oneDNN limited to this instruction set "
+        f"(ONEDNN_MAX_CPU_ISA): {', '.join(cpu.ISA_VALUES)}; e.g. avx2 measures an "
+        "AVX-512 machine as a CPU without AVX-512",
+    )
+    parser.add_argument(
         "--publish-latest",
         action="store_true",
         help="publish bench/results/latest.json without running anything",
@@ -92,18 +119,19 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
 
+    env = children_env(args.isa)
     if args.against:
         return against.against_main(
-            args.against, args.only, publish=args.publish, repeat=args.repeat
+            args.against, args.only, publish=args.publish, repeat=args.repeat, env=env
         )
 
-    env = kernel_env()
     paths = chapter_notebooks(args.only)
     if not paths:
         print(f"No notebook matches {args.only}.", file=sys.stderr)
         return 2
+    machine = runner.machine_info(env)  # before the runs: its probe starts TensorFlow
+    print(report.processor_line(machine), flush=True)
     rows, ratios = runner.run_chapters(paths, env, baselines=not args.no_baselines)
-    machine = runner.machine_info()
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
     table = report.write_results(rows, ratios, machine, stamp)
     print()

@@ -21,7 +21,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import CHAPTERS, NOISE_TOLERANCE, ROOT, budget_for, cpu_model, fmt
+from bench.common import (
+    CHAPTERS,
+    NOISE_TOLERANCE,
+    ROOT,
+    budget_for,
+    cpu_model,
+    fmt,
+    kernel_env,
+)
+from bench.cpu import describe as describe_cpu
 
 BASELINES = ROOT / "bench" / "baselines"
 
@@ -135,11 +144,18 @@ def _gpu_count() -> int | None:
         return None
 
 
-def machine_info() -> dict:
+def machine_info(env: dict[str, str] | None = None) -> dict:
+    """The machine and library versions a run's results record.
+
+    ``processor`` is :func:`bench.cpu.describe`: the CPU's model, cores and vector
+    extensions, and the instruction set oneDNN used in a probe run with ``env``, the
+    environment the measured notebooks and recipes get (default :func:`kernel_env`).
+    """
     import importlib.metadata as md
 
     from helpers.datasets import chosen_data_dir
 
+    env = kernel_env() if env is None else env
     cpu = cpu_model()
     try:
         import psutil
@@ -156,6 +172,7 @@ def machine_info() -> dict:
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
+        "processor": describe_cpu(env),
         "memory_gb": memory_gb,
         "gpus": _gpu_count(),
         "platform": platform.platform(),

@@ -11,12 +11,20 @@ for the hub, the proxy and the students' servers, their peak memory (VmHWM).
 From the figures it sizes a class of 30: the cores needed to run the longest chapter
 within 5 minutes, and the memory. Results go to ``--out`` (JSON and Markdown);
 ``--publish`` also writes the table into the README's classroom guide.
+
+The results record the processor (:mod:`bench.cpu`: model, cores, vector extensions, and
+the instruction set oneDNN uses with the students' settings) and head the table with it.
+``--isa avx2`` caps oneDNN's instruction set in every student's kernel: the hub passes its
+own environment on to no student's server, so each kernel sets ``ONEDNN_MAX_CPU_ISA`` in
+its first cell (:func:`isa_cell`), before the chapter imports TensorFlow; oneDNN reads the
+variable when TensorFlow first uses it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 import statistics
 import tempfile
@@ -29,6 +37,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from bench import cpu as bench_cpu
 from classroom import accounts, cgroups, hub
 from classroom.client import Student
 from classroom.settings import ROOT, ClassroomError, Settings, chapter_notebooks, free_port
@@ -105,14 +114,34 @@ def _process_of(folder: Path, needle: str) -> list[int]:
     return found
 
 
+def isa_cell(isa: str | None) -> str | None:
+    """The first cell a student's kernel runs under ``--isa``: it sets ``ONEDNN_MAX_CPU_ISA``
+    (``isa`` is oneDNN's value, e.g. "AVX2") before any chapter cell starts TensorFlow. None
+    without ``--isa``."""
+    if not isa:
+        return None
+    return f"import os as _os\n_os.environ[{bench_cpu.MAX_ISA_VAR!r}] = {isa!r}\ndel _os"
+
+
 def _student_run(
-    base: str, name: str, password: str, cells: list[str], out: StudentRun, folder: Path
+    base: str,
+    name: str,
+    password: str,
+    cells: list[str],
+    out: StudentRun,
+    folder: Path,
+    isa: str | None = None,
 ) -> None:
     try:
         student = Student(base, name, password)
         student.start_server()
         start = time.monotonic()
         kernel = student.kernel()
+        if first := isa_cell(isa):
+            set_up = kernel.run(first)
+            if set_up.error:
+                out.failure = f"setting {bench_cpu.MAX_ISA_VAR}: {set_up.error[:200]}"
+                cells = []
         for index, code in enumerate(cells):
             result = kernel.run(code, timeout=1200)
             if result.error:
@@ -134,12 +163,17 @@ def _student_run(
         out.failure = out.failure or f"{type(err).__name__}: {err}"[:300]
 
 
-def run_round(base: str, password: str, folder: Path, chapter: str, n: int) -> Round:
+def run_round(
+    base: str, password: str, folder: Path, chapter: str, n: int, isa: str | None = None
+) -> Round:
+    """N students run ``chapter`` at once (with oneDNN capped at ``isa`` when given)."""
     _, cells = code_cells(chapter)
     result = Round(chapter=chapter, students=n)
     result.runs = [StudentRun(student=f"student{i + 1:02d}") for i in range(n)]
     threads = [
-        threading.Thread(target=_student_run, args=(base, r.student, password, cells, r, folder))
+        threading.Thread(
+            target=_student_run, args=(base, r.student, password, cells, r, folder, isa)
+        )
         for r in result.runs
     ]
     start = time.monotonic()
@@ -184,21 +218,44 @@ def sizing(rounds: list[Round]) -> dict:
 
 
 def machine() -> str:
-    import os
-
-    from bench.common import cpu_model
-
-    cpu = cpu_model()
+    model = bench_cpu.cpu_model()
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} CPU cores ({cpu}), {memory:.1f} GB RAM, {platform.system()}"
+    return f"{os.cpu_count()} CPU cores ({model}), {memory:.1f} GB RAM, {platform.system()}"
 
 
-def markdown(rounds: list[Round], sized: dict, when: str, where: str = "") -> str:
+def students_env(isa: str | None, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment the oneDNN probe runs with, as a student's kernel has it: the hub
+    passes neither ``ONEDNN_MAX_CPU_ISA`` nor ``TF_ENABLE_ONEDNN_OPTS`` on to the students'
+    servers, so they are dropped, and ``isa`` (``--isa``, as :func:`isa_cell` sets it) added."""
+    env = dict(os.environ if environ is None else environ)
+    env.pop(bench_cpu.MAX_ISA_VAR, None)
+    env.pop(bench_cpu.ONEDNN_OPTS_VAR, None)
+    if isa:
+        env[bench_cpu.MAX_ISA_VAR] = isa
+    return env
+
+
+def processor_line(processor: dict | None) -> str:
+    """The line "Processor: <model, cores, extensions; oneDNN ISA>." heading the report."""
+    if not processor:
+        return (
+            "Processor: vector extensions and oneDNN instruction set not recorded (measured "
+            "before the benchmark recorded them)."
+        )
+    return f"Processor: {bench_cpu.summary(processor)}."
+
+
+def markdown(
+    rounds: list[Round], sized: dict, when: str, where: str = "", processor: dict | None = None
+) -> str:
+    """The report: how it was measured, the processor, the rounds, and the sizing."""
     lines = [
         f"Measured {when} by `python3 course.py classroom bench` on {where or machine()}, no GPU, "
         "with the offline data, the hub's default `--cpus 1` (each student's TensorFlow "
         "uses one thread). N students signed in and ran every code cell of a chapter in "
         "fresh kernels at the same time.",
+        "",
+        processor_line(processor),
         "",
         "| chapter | students | time to finish (slowest) | kernel CPU-seconds (median) "
         "| peak memory per student (kernel + server) | hub + proxy | failures |",
@@ -250,17 +307,20 @@ def publish(text: str, readme: Path | None = None) -> None:
         raise SystemExit(str(err)) from None
 
 
-def load_rounds(paths: list[Path]) -> tuple[list[Round], str]:
-    """Rounds saved by earlier runs; a later file's round replaces an earlier one's."""
+def load_rounds(paths: list[Path]) -> tuple[list[Round], str, dict | None]:
+    """Rounds saved by earlier runs, a later file's round replacing an earlier one's; the
+    machine and processor the last file records (None if it records no processor)."""
     rounds: dict[tuple[str, int], Round] = {}
     measured = ""
+    processor = None
     for path in paths:
         saved = json.loads(path.read_text(encoding="utf-8"))
         measured = saved.get("machine", measured)
+        processor = saved.get("processor")
         for r in saved["rounds"]:
             runs = [StudentRun(**s) for s in r.pop("runs")]
             rounds[(r["chapter"], r["students"])] = Round(**r, runs=runs)
-    return sorted(rounds.values(), key=lambda r: (r.chapter, r.students)), measured
+    return sorted(rounds.values(), key=lambda r: (r.chapter, r.students)), measured, processor
 
 
 @dataclass
@@ -328,8 +388,8 @@ def running_class(names: list[str], args: Namespace) -> Iterator[Room]:
 
 def main(args: Namespace) -> int:
     if args.from_results:
-        rounds, where = load_rounds(args.from_results)
-        text = markdown(rounds, sizing(rounds), time.strftime("%Y-%m-%d"), where)
+        rounds, where, saved_processor = load_rounds(args.from_results)
+        text = markdown(rounds, sizing(rounds), time.strftime("%Y-%m-%d"), where, saved_processor)
         print(text)
         if args.publish:
             publish(text)
@@ -340,11 +400,15 @@ def main(args: Namespace) -> int:
     rounds: list[Round] = []
     for chapter in args.chapters:
         code_cells(chapter)  # a chapter the course lacks is refused before the class starts
+    isa = getattr(args, "isa", None)
+    # Before the class starts: the probe runs TensorFlow for a few seconds.
+    processor = bench_cpu.describe(students_env(isa))
+    print(processor_line(processor), flush=True)
     with running_class(names, args) as room:
         for chapter in args.chapters:
             for n in args.students:
                 print(f"chapter {chapter}, {n} student(s) ...", flush=True)
-                r = run_round(room.base, room.class_pw, room.folder, chapter, n)
+                r = run_round(room.base, room.class_pw, room.folder, chapter, n, isa)
                 rounds.append(r)
                 for s in r.runs:
                     print(
@@ -356,13 +420,15 @@ def main(args: Namespace) -> int:
     settings = room.settings
     when = time.strftime("%Y-%m-%d")
     sized = sizing(rounds)
-    text = markdown(rounds, sized, when)
+    text = markdown(rounds, sized, when, processor=processor)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / f"classroom-{time.strftime('%Y%m%d-%H%M%S')}"
     stem.with_suffix(".json").write_text(
         json.dumps(
             {
                 "machine": machine(),
+                "processor": processor,
+                "isa": isa,
                 "isolation": settings.isolation,
                 "rounds": [asdict(r) for r in rounds],
                 "sizing": sized,

@@ -92,6 +92,16 @@ def _memory(text: str) -> str:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _isa(name: str) -> str:
+    """``bench --isa``'s value as oneDNN reads it ("avx2" -> "AVX2")."""
+    from bench.cpu import isa_value
+
+    try:
+        return isa_value(name)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="course.py classroom",
@@ -163,6 +173,13 @@ def parser() -> argparse.ArgumentParser:
         "--student-env",
         default="/opt/dl-course",
         help="where the students' environment is (built there if needed; default: %(default)s)",
+    )
+    bench.add_argument(
+        "--isa",
+        type=_isa,
+        metavar="NAME",
+        help="cap oneDNN's instruction set in every student's kernel (ONEDNN_MAX_CPU_ISA), "
+        "e.g. avx2 to measure an AVX-512 server as a CPU without AVX-512; not with --live",
     )
     bench.add_argument(
         "--out",

@@ -15,7 +15,9 @@ stream meanwhile. It measures:
   with ``--screenshot FILE``, a picture of that page for the README;
 - the memory the page adds: the service's peak, and the hub's growth over the run.
 
-No student server is started: what is measured is the page, not the chapters.
+No student server is started: what is measured is the page, not the chapters. So no
+TensorFlow runs, ``--isa`` is refused, and the processor is recorded without oneDNN's
+instruction set (:func:`bench.cpu.describe` without its probe).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import json
 import random
 import statistics
+import sys
 import threading
 import time
 import uuid
@@ -32,6 +35,7 @@ from pathlib import Path
 
 import requests
 
+from bench.cpu import describe as describe_cpu
 from classroom import bench, hub
 from classroom.client import Student
 
@@ -214,6 +218,7 @@ def run(args: Namespace) -> dict:
         load = _page_load(room.base, room.teacher_pw, n, args.screenshot)
         return {
             "machine": bench.machine(),
+            "processor": describe_cpu(probe=False),
             "students": n,
             "burst_size": args.burst_size,
             "events": total,
@@ -243,6 +248,8 @@ def markdown(result: dict, when: str) -> str:
             f"posted {result['events']:,} check events in {result['batches']} bursts of up to "
             f"{result['burst_size']}, all at once, while the teacher's page followed the stream.",
             "",
+            bench.processor_line(result.get("processor")),
+            "",
             "| what | measured |",
             "|---|---:|",
             f"| events accepted per second (all students at once) | "
@@ -260,6 +267,13 @@ def markdown(result: dict, when: str) -> str:
 
 
 def main(args: Namespace) -> int:
+    if getattr(args, "isa", None):
+        print(
+            "classroom bench: --isa has no effect with --live (no kernel runs TensorFlow); "
+            "leave one of them out.",
+            file=sys.stderr,
+        )
+        return 2
     result = run(args)
     when = time.strftime("%Y-%m-%d")
     text = markdown(result, when)

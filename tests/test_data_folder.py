@@ -156,6 +156,7 @@ def test_the_classroom_and_the_bench_use_the_same_folder(isolated, monkeypatch, 
     assert margins.condition_env(0, False, "other")["COURSE_DATA_DIR"] == str(isolated / "other")
 
     monkeypatch.setattr(runner, "_gpu_count", lambda: None)  # no TensorFlow to start
+    monkeypatch.setattr(runner, "describe_cpu", lambda env=None: {})  # nor its CPU probe
     assert runner.machine_info()["data"] == ("COURSE_DATA_DIR" if env else "default lookup")
 
 

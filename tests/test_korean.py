@@ -22,7 +22,9 @@ matplotlib.use("Agg")
 def test_the_font_comes_with_the_requirements():
     path = korean.hangul_font_path()
     assert path.name == "NanumGothic.ttf" and path.stat().st_size > 1_000_000
-    requirements = (korean.Path(__file__).resolve().parents[1] / "requirements/course.txt").read_text()
+    requirements = (
+        korean.Path(__file__).resolve().parents[1] / "requirements/course.txt"
+    ).read_text()
     assert "koreanize-matplotlib==" in requirements
 
 
