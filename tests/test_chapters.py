@@ -131,7 +131,7 @@ def test_the_tools_read_the_registry():
         "05_dropout_and_callbacks.ipynb",
     ]
     expected = {ch.number: (120, 1200) for ch in listed}
-    expected.update({"01": (60, 1024), "02": (60, 1024), "06": (180, 1200)})
+    expected.update({"01": (60, 1024), "02": (60, 1024)})
     assert common.BUDGETS == expected
     assert runner.PAIRS == {"03": "mnist_recipe", "04": "imdb_recipe"}
     with pytest.raises(KeyError, match="no chapter '42'"):
