@@ -400,7 +400,7 @@ def test_a_new_chapter_takes_four_files_and_every_tool_sees_it(tmp_path):
     assert every[-1] == "09_fake.ipynb"
     assert found["bench"] == every and found["bench_only"] == ["09_fake.ipynb"]
     assert found["budgets"]["09"] == [90, 1100] and found["budget_for"] == [90, 1100]
-    assert found["budgets"]["06"] == [180, 1200]
+    assert found["budgets"]["06"] == [120, 1200]
     assert found["pairs"] == {"03": "mnist_recipe", "04": "imdb_recipe"}
     assert found["against"] == every
     assert found["site_pages"] == every
