@@ -338,15 +338,20 @@ def copy_data(source: Path, files: list[str], folder: Path) -> Path:
     """A read-only copy of checked data in ``folder/data``; returns its path.
 
     The copy is made beside its final place and renamed into it, so a copy cut
-    short never looks complete; an existing copy that still matches is kept.
+    short never looks complete; an existing copy that still matches is kept. The data the
+    course carries itself (chapter 9's reviews, ``shipped-data/``) is added, checked, when
+    ``source`` lacks it: the students' environment and the image hold the helpers without
+    the course folder, so their loaders find it only in the class's data folder.
     """
-    from helpers.datasets import DatasetError, verify
+    from helpers.datasets import DatasetError, carried_datasets, fetch, verify
 
+    carried = {name: rels for name, rels in carried_datasets().items() if set(rels) - set(files)}
     target = folder / "data"
     if target.is_dir():
         try:
-            results = verify(target)
-            if sorted(rel for rel, ok in results if ok == "OK") == sorted(files):
+            found = sorted(rel for rel, ok in verify(target) if ok == "OK")
+            wanted = {*files, *(rel for rels in carried.values() for rel in rels)}
+            if found in (sorted(files), sorted(wanted)):
                 return target
         except DatasetError:
             pass
@@ -357,6 +362,11 @@ def copy_data(source: Path, files: list[str], folder: Path) -> Path:
             (staging / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source / rel, staging / rel)
         shutil.copyfile(source / "SHA256SUMS", staging / "SHA256SUMS")
+        if carried:
+            try:  # copies the committed file, checked, and adds it to SHA256SUMS
+                fetch(staging, datasets=list(carried), quiet=True)
+            except DatasetError:
+                pass  # no committed copy (an installed course): chapters 1-8 need none of it
         _make_read_only(staging)
         os.replace(staging, target)
     except BaseException:

@@ -3,7 +3,7 @@
 ``from helpers.datasets import load_mnist``: every notebook uses this name, and so does
 everything else in the project that only loads or checks data (the classroom, the
 benchmark's recipes). The code lives in the package :mod:`helpers.data` (``store``,
-``images``, ``imdb``, ``corpora``, ``cli``), its implementation; this module re-exports
+``images``, ``imdb``, ``corpora``, ``nsmc``, ``cli``), its implementation; this module re-exports
 exactly its public names (``helpers.data.__all__``) and is its command line. Import
 ``helpers.data``'s submodules only to work on or test their internals.
 

@@ -318,6 +318,8 @@ def test_fetch_everything_includes_the_korean_corpora(isolated, monkeypatch):
 
     monkeypatch.setattr(store, "download", record)
     for name in store.FILES:
+        if set(store.FILES[name]) <= store.SHIPPED:
+            continue  # copied from the course's own copy, never downloaded (test_datasets_nsmc)
         with pytest.raises(DatasetError):
             datasets.fetch(isolated / "x", datasets=[name], quiet=True)
     assert {store.URLS["ChatbotData.csv"], store.URLS["klue-ner-v1.1_dev.tsv"]} <= set(requested)

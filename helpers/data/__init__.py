@@ -12,6 +12,7 @@ directly only to work on or test their internals.
 - ``images``: MNIST and Fashion-MNIST, as ``keras.datasets`` returns them;
 - ``imdb``: IMDB, as Keras returns it but in far less memory; its word index and text;
 - ``corpora``: chapter 8's Korean ChatbotData and KLUE-NER, and a grouped split;
+- ``nsmc``: chapter 9's Korean movie reviews, the one dataset the project carries;
 - ``cli``: ``python -m helpers.datasets fetch | verify | serve``.
 """
 
@@ -27,8 +28,10 @@ from helpers.data.corpora import (
 )
 from helpers.data.images import load_fashion_mnist, load_mnist
 from helpers.data.imdb import decode_review, encode_review, get_imdb_word_index, load_imdb, tokenize
+from helpers.data.nsmc import NSMC_LABELS, load_nsmc
 from helpers.data.store import (
     DatasetError,
+    carried_datasets,
     chosen_data_dir,
     data_folders,
     default_data_dir,
@@ -54,6 +57,8 @@ __all__ = [
     "data_file",
     "CHATBOT_LABELS",
     "KLUE_ENTITY_TYPES",
+    "load_nsmc",
+    "NSMC_LABELS",
     "fetch",
     "verify",
     "read_sums",
@@ -62,4 +67,5 @@ __all__ = [
     "chosen_data_dir",
     "data_folders",
     "default_data_dir",
+    "carried_datasets",
 ]

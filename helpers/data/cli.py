@@ -120,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=os.environ.get("COURSE_DATA_MIRROR"),
         help="URL of a classroom mirror (default: $COURSE_DATA_MIRROR, else "
         "the Keras origin and, for the Korean corpora, their GitHub "
-        "repositories)",
+        "repositories; chapter 9's reviews are copied from the course's own copy "
+        "either way)",
     )
     p_fetch.add_argument("--only", nargs="+", choices=sorted(FILES), help="just these datasets")
     p_verify = sub.add_parser("verify", help="check a folder against its SHA256SUMS")
@@ -138,7 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":
-            print(f"Fetching into {args.to} from {args.mirror or 'the Keras origin and GitHub'}:")
+            origin = args.mirror or "the Keras origin and GitHub"
+            print(f"Fetching into {args.to} from {origin} (NSMC: from the course's own copy):")
             fetch(args.to, mirror=args.mirror, datasets=args.only)
             return 0
         if args.command == "verify":

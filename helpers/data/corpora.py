@@ -22,13 +22,13 @@ CREDITS = {
     "klue_ner": "KLUE-NER v1.1 by the KLUE benchmark (github.com/KLUE-benchmark/KLUE), "
     "CC BY-SA 4.0",
 }
-NAMES = {"chatbot": "ChatbotData", "klue_ner": "KLUE-NER"}
+NAMES = {"chatbot": "ChatbotData", "klue_ner": "KLUE-NER", "nsmc": "the NSMC movie reviews"}
 _KLUE_TAG = re.compile(r"O|[BI]-(?:PS|LC|OG|DT|TI|QT)")
 _KLUE_CHAR_LINE = re.compile(r"(.)\t(\S+)")
 
 
 def data_file(dataset: str) -> Path:
-    """Where the file of a Korean corpus (``"chatbot"`` or ``"klue_ner"``) is read from.
+    """Where the file of a Korean corpus (``"chatbot"``, ``"klue_ner"``, ``"nsmc"``) is read from.
 
     Looks (and downloads when needed) exactly as the loader does, so a notebook
     can show the raw file the loader cleans.

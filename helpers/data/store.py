@@ -1,12 +1,17 @@
 """Where the course's data files are, how they are checked, and how they arrive.
 
-One registry (:data:`FILES`, :data:`URLS`, :data:`UPSTREAM_SHA256`) and one lookup
-(:func:`locate`), in this order:
+One registry (:data:`FILES`, :data:`URLS`, :data:`UPSTREAM_SHA256`, :data:`SHIPPED`) and
+one lookup (:func:`locate`), in this order:
 
 1. the folder named by ``COURSE_DATA_DIR``;
 2. the course's own ``data/`` folder (next to ``notebooks/``);
 3. a classroom mirror, when ``COURSE_DATA_MIRROR`` is set;
 4. the data's origin (Keras' download server; GitHub for the Korean corpora).
+
+The one file the project carries itself (chapter 9's movie reviews, CC0, in
+``shipped-data/``: :data:`SHIPPED`) has no origin to download from: after 1-2 it is read
+from that committed copy, checked against its pinned hash, and ``fetch`` copies it from
+there into a data folder. A data folder without it still serves every other chapter.
 
 Where the data is, 1-2, has one answer for the whole project, given here and nowhere else:
 :func:`data_folders` (the local folders, in lookup order) and :func:`default_data_dir` (the
@@ -30,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -37,6 +43,7 @@ from pathlib import Path
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 COURSE_ROOT = Path(__file__).resolve().parents[2]  # the course folder: notebooks/, data/, ...
 REPO_DATA_DIR = COURSE_ROOT / "data"  # the course's own data/ folder; defined here only
+SHIPPED_DIR = COURSE_ROOT / "shipped-data"  # the data the project commits (see SHIPPED)
 SUMS_NAME = "SHA256SUMS"
 FIX = "python -m helpers.datasets"  # the command line named in the error messages
 
@@ -53,10 +60,26 @@ FILES: dict[str, tuple[str, ...]] = {
     "imdb_word_index": ("imdb_word_index.json",),
     "chatbot": ("ChatbotData.csv",),  # chapter 8: plain files from public GitHub repositories
     "klue_ner": ("klue-ner-v1.1_dev.tsv",),
+    "nsmc": ("nsmc-movies-v1.tsv.gz",),  # chapter 9: built for the course (CC0), committed
 }
+# The files the project carries itself, in SHIPPED_DIR: they have no single upstream file
+# (the course built them), so there is no URL to fetch them from; fetch copies them instead.
+SHIPPED = frozenset({"nsmc-movies-v1.tsv.gz"})
 GITHUB_RAW = "https://raw.githubusercontent.com/"
-# Where each file is published.
-URLS = {rel: KERAS_ORIGIN + Path(rel).name for files in FILES.values() for rel in files} | {
+
+
+def carried_datasets() -> dict[str, tuple[str, ...]]:
+    """The datasets the project carries itself (name for ``fetch`` -> their files)."""
+    return {name: tuple(rels) for name, rels in FILES.items() if set(rels) <= SHIPPED}
+
+
+# Where each file is published (the files in SHIPPED are not).
+URLS = {
+    rel: KERAS_ORIGIN + Path(rel).name
+    for files in FILES.values()
+    for rel in files
+    if rel not in SHIPPED
+} | {
     "ChatbotData.csv": GITHUB_RAW + "songys/Chatbot_data/master/ChatbotData.csv",
     "klue-ner-v1.1_dev.tsv": GITHUB_RAW + "KLUE-benchmark/KLUE/main/klue_benchmark/"
     "klue-ner-v1.1/klue-ner-v1.1_dev.tsv",
@@ -67,6 +90,7 @@ UPSTREAM_SHA256 = {
     "imdb.npz": "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f",
     "ChatbotData.csv": "287eb129695b577321c80ad397bb3c2279164d4ca577874d129fd3db5b30afe2",
     "klue-ner-v1.1_dev.tsv": "0f4d5e818f7b82d299c3a87856fc40a706f5943207580ddb252397e387050a54",
+    "nsmc-movies-v1.tsv.gz": "922757d36da9218b74b254a1b0d5d645a3ea5f39e9bc407cf1838ddaeb510456",
 }
 
 
@@ -187,20 +211,25 @@ def _check_against_sums(folder: Path, rels: Iterable[str], label: str) -> None:
 # --- Downloads (pooch) -------------------------------------------------------------------
 
 
+def make_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents) for a download or copy, or say why it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DatasetError(
+            f"Cannot write into {folder} ({type(err).__name__}: {err.strerror or err}). "
+            "Download into a folder you can write to: pass `--to FOLDER`, or point "
+            "COURSE_DATA_DIR at a writable folder (or unset it to use the course's data/)."
+        ) from None
+
+
 def download(url: str, dest: Path, sha256: str | None = None) -> None:
     """Download ``url`` to ``dest``: whole and matching ``sha256``, or nothing at all."""
     import pooch
     import requests
 
     pooch.get_logger().setLevel("WARNING")  # our own lines say what happens
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise DatasetError(
-            f"Cannot write into {dest.parent} ({type(err).__name__}: {err.strerror or err}). "
-            "Download into a folder you can write to: pass `--to FOLDER`, or point "
-            "COURSE_DATA_DIR at a writable folder (or unset it to use the course's data/)."
-        ) from None
+    make_folder(dest.parent)
     try:
         pooch.retrieve(
             url,
@@ -237,6 +266,9 @@ def fetch(
     folder the loaders download into too. From ``mirror`` (a URL serving a course data
     folder, e.g. ``helpers.datasets serve`` on a teacher's laptop) when given, else from the
     origins in :data:`URLS`. Files already present and matching the checksums are kept.
+    The files the project carries (:data:`SHIPPED`) are copied from its committed copy,
+    checked against their pinned hash, mirror or not; fetching everything skips them, with
+    a note, where the helpers run without the course folder (an installed copy).
     """
     to = default_data_dir() if to is None else Path(to)
     names = list(datasets) if datasets else list(FILES)
@@ -254,15 +286,24 @@ def fetch(
                 expected = {}  # a mirror without SHA256SUMS: files are taken as served
     local = read_sums(to) or {}
     for name in names:
-        if mirror and not datasets and expected and not any(r in expected for r in FILES[name]):
-            if not quiet:  # an older mirror: fetching everything skips what it lacks
-                print(f"  skipped     {', '.join(FILES[name])} (not on the mirror)")
+        shipped = all(rel in SHIPPED for rel in FILES[name])
+        if mirror and not datasets and expected and not shipped:
+            if not any(rel in expected for rel in FILES[name]):
+                if not quiet:  # an older mirror: fetching everything skips what it lacks
+                    print(f"  skipped     {', '.join(FILES[name])} (not on the mirror)")
+                continue
+        if shipped and not datasets and not all((SHIPPED_DIR / r).is_file() for r in FILES[name]):
+            if not quiet:  # installed without the course folder: nothing to copy from
+                print(f"  skipped     {', '.join(FILES[name])} ({SHIPPED_LABEL} is not here)")
             continue
         for rel in FILES[name]:
             dest = to / rel
-            want = expected.get(rel) or local.get(rel)
+            want = (UPSTREAM_SHA256 if rel in SHIPPED else expected).get(rel) or local.get(rel)
             if dest.is_file() and (want is None or sha256_of(dest) == want):
                 action = "kept"
+            elif rel in SHIPPED:
+                copy_shipped(rel, dest)
+                action = "copied"
             else:
                 download(mirror + rel if mirror else URLS[rel], dest, expected.get(rel))
                 action = "downloaded"
@@ -272,6 +313,83 @@ def fetch(
     if not quiet:
         print(f"Wrote {sums}.")
     return to
+
+
+# --- The files the project carries itself ---------------------------------------------------
+
+SHIPPED_LABEL = "the course's own copy"  # as the loaders' one line and errors name it
+
+
+def restore_advice(rel: str) -> str:
+    """How to get a committed file back, in a clone and where the helpers are installed."""
+    try:
+        where = (SHIPPED_DIR / rel).relative_to(COURSE_ROOT).as_posix()
+    except ValueError:  # SHIPPED_DIR moved elsewhere (the tests do)
+        where = str(SHIPPED_DIR / rel)
+    dataset = next(name for name, files in FILES.items() if rel in files)
+    return (
+        f"A clone of the course has it as {where}: restore it with `git checkout -- {where}` "
+        "in the course folder (or clone the course again). Where the helpers are installed "
+        "without the course folder (a classroom's environment or image), the data folder "
+        f"must hold it instead: `{FIX} fetch --only {dataset} --to FOLDER`, run in a clone, "
+        "copies it there and adds it to FOLDER's SHA256SUMS."
+    )
+
+
+def shipped_copy(rel: str) -> Path:
+    """The path of the project's committed copy of ``rel`` (one of :data:`SHIPPED`).
+
+    Checked against the hash :data:`UPSTREAM_SHA256` pins (about 20 ms for 6 MB); a
+    missing or changed copy raises a :class:`DatasetError` that says how to restore it.
+    """
+    path = SHIPPED_DIR / rel
+    if not path.is_file():
+        raise DatasetError(
+            f"The course's own copy of {rel} is not where the helpers look for it ({path}). "
+            f"{restore_advice(rel)}"
+        )
+    expected = UPSTREAM_SHA256.get(rel)
+    if expected and (actual := sha256_of(path)) != expected:
+        raise DatasetError(
+            f"The course's own copy of {rel} ({path}) does not match the checksum the course "
+            f"pins for it (expected {expected[:12]}..., found {actual[:12]}...): it was damaged "
+            f"or changed. {restore_advice(rel)} A file you changed on purpose belongs in a "
+            "data folder (COURSE_DATA_DIR), not in its place."
+        )
+    return path
+
+
+def copy_shipped(rel: str, dest: Path) -> None:
+    """Copy the committed copy of ``rel`` to ``dest``: whole and checked, or nothing at all.
+
+    Written beside ``dest`` under a hidden temporary name, checked against the pinned hash,
+    then renamed into place, so an interrupted copy never looks complete.
+    """
+    source = shipped_copy(rel)
+    make_folder(dest.parent)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out)
+        shutil.copymode(source, tmp)  # as readable as the course's copy, not mkstemp's 0600
+        expected = UPSTREAM_SHA256.get(rel)
+        if expected and (actual := sha256_of(Path(tmp))) != expected:
+            raise DatasetError(
+                f"The copy of {rel} written to {dest.parent} does not match its pinned "
+                f"checksum (expected {expected[:12]}..., found {actual[:12]}...), though the "
+                "course's own copy did: the disk may be full or failing. Nothing was saved."
+            )
+        os.replace(tmp, dest)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise DatasetError(
+            f"Could not copy {rel} into {dest.parent} ({type(err).__name__}: "
+            f"{err.strerror or err}). Nothing was saved. Free some space or choose another "
+            "folder (`--to FOLDER`), then run the command again."
+        ) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 # --- Where the data is: the one resolver ---------------------------------------------------
@@ -324,7 +442,9 @@ def locate(dataset: str, name: str) -> tuple[str, Path]:
     """``(label, folder)`` of a folder holding every file of ``dataset``.
 
     Looks in the local folders, then downloads (from the mirror, else the origin) into
-    the first of them. ``name`` is the dataset's name in the error, if nothing works.
+    the first of them; a dataset the project carries (:data:`SHIPPED`) is read from its
+    committed copy instead, and nothing is written. ``name`` is the dataset's name in the
+    error, if nothing works.
     """
     rels = FILES[dataset]
     tried = []
@@ -334,6 +454,19 @@ def locate(dataset: str, name: str) -> tuple[str, Path]:
             _check_against_sums(folder, rels, label)
             return label, folder
         tried.append(f"{label} ({folder}: no {', '.join(missing)})")
+    if all(rel in SHIPPED for rel in rels):
+        missing = [rel for rel in rels if not (SHIPPED_DIR / rel).is_file()]
+        if not missing:
+            for rel in rels:
+                shipped_copy(rel)  # checked against the pinned hash
+            return SHIPPED_LABEL, SHIPPED_DIR
+        raise DatasetError(
+            f"Could not load {name}. Tried: {'; '.join(tried)}; and {SHIPPED_LABEL} "
+            f"({SHIPPED_DIR}: no {', '.join(missing)}). The course carries this file itself, "
+            f"so there is nothing to download. {restore_advice(missing[0])} Then set "
+            "COURSE_DATA_DIR to FOLDER, e.g. `export COURSE_DATA_DIR=/path/to/datasets` "
+            "before starting Jupyter."
+        )
     target_label, target = data_folders()[0]
     mirror = os.environ.get("COURSE_DATA_MIRROR")
     if mirror:
