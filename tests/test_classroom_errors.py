@@ -219,7 +219,11 @@ def test_a_good_start_writes_settings_and_owner_only_secrets(setup, monkeypatch)
         assert (folder / name).stat().st_mode & 0o777 == 0o600, f"{name} is the hub's only"
     assert settings.roster == ["alice", "bob"] and settings.isolation == "shared"
     copied = Path(settings.data_dir)
-    assert sorted(p.name for p in copied.iterdir()) == sorted(p.name for p in data.iterdir())
+    # The teacher's files, plus chapter 9's reviews that the course carries itself.
+    carried = [f for files in datasets.carried_datasets().values() for f in files]
+    assert sorted(p.name for p in copied.iterdir()) == sorted(
+        [*(p.name for p in data.iterdir()), *carried]
+    )
     assert not (copied / "mnist.npz").stat().st_mode & 0o222, "the shared data is read-only"
     text = " ".join(warnings)
     assert "without TLS" in text and "--ssl-cert" in text
