@@ -108,3 +108,14 @@ def test_glorot_limit_rounded_by_hand_or_as_a_percentage_is_told_so():
     ), rounded
     percent = checks.check_glorot_limit(12.25)
     assert not percent.ok and "percentage" in percent.message, percent
+
+
+def test_relu_right_only_up_to_5_is_refused_and_a_scalar_max_is_pointed_to_numpy():
+    clipped = checks.check_relu(lambda z: np.clip(z, 0, 5))
+    assert not clipped.ok and "`my_relu(10)` gave 5, expected 10" in clipped.message, clipped
+    scalar = checks.check_relu(lambda z: max(z, 0))
+    assert (
+        not scalar.ok and "raised ValueError" in scalar.message and "np.maximum" in scalar.message
+    )
+    returned = checks.check_relu(lambda z: {"z": z})
+    assert not returned.ok and "returned a dict" in returned.message, returned

@@ -78,7 +78,8 @@ def test_binary_output_accepts_the_three_valid_designs_with_their_trade_off():
         ("Dense(2, softmax)", "binary_crossentropy", False, "sparse_categorical_crossentropy"),
         ("Dense(2, softmax)", "categorical_crossentropy", False, "one-hot"),
         ("Dense(1, sigmoid)", "sparse_categorical_crossentropy", False, "one output per class"),
-        ("Dense(1, sigmoid)", "mse", False, "regression loss"),
+        ("Dense(1, sigmoid)", "mse", True, "trade-off"),  # "a pair that works": it does
+        ("Dense(1)", "mse", False, "regression onto the labels"),
         ("Dense(1, relu)", "binary_crossentropy", False, "not a probability"),
     ],
 )
@@ -94,3 +95,12 @@ def test_binary_output_reads_keras_objects():
     ).ok
     assert checks.check_binary_output(keras.layers.Dense(1, activation="sigmoid")).ok
     assert not checks.check_binary_output(keras.layers.Dense(1), "binary_crossentropy").ok
+
+
+def test_binary_output_as_one_pair_and_a_layer_class_told_to_be_called():
+    keras = pytest.importorskip("keras")
+    assert checks.check_binary_output(("Dense(1, sigmoid)", "binary_crossentropy")).ok
+    assert checks.check_binary_output("keras.layers.Dense(units=1, activation='sigmoid')").ok
+    given_class = checks.check_binary_output(keras.layers.Dense, "binary_crossentropy")
+    assert not given_class.ok and "call it" in given_class.message, given_class
+    assert not checks.check_binary_output(np.array(["Dense(1)", "mse"])).ok

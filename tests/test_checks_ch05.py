@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from helpers import checks
@@ -106,3 +107,30 @@ def test_callbacks_val_accuracy_feedback_gives_the_trade_off(tmp_path):
     message = checks.check_callbacks(callbacks).message
     assert "smoothly" in message and "confident" in message and "report" in message
     assert "validation set, not the training set" not in message
+
+
+@pytest.mark.parametrize(
+    "written", [[0, 2], (2, 0), {0, 2}, "0, 2", "2 and 0", "0 & 2", "[0, 2]", "np.array([0., 2.])"]
+)
+def test_dropout_values_are_read_in_any_order_and_form(written):
+    feedback = checks.check_dropout_values(written)
+    assert feedback.ok and "read" in feedback.message, feedback
+
+
+def test_dropout_values_and_saved_format_read_arrays_without_a_traceback():
+    assert checks.check_dropout_values(np.array([0.0, 2.0])).ok
+    assert "scaled up" in checks.check_dropout_values(np.array([0.0, 1.0, 1.0])).message
+    assert "not one of the choices" in checks.check_dropout_values(np.zeros((2, 2, 0))).message
+    for written in (np.array([".keras"]), ["model.keras"], "keras", "*.KERAS"):
+        assert checks.check_saved_format(written).ok, written
+    assert "not the architecture" in checks.check_saved_format("best.weights.h5").message
+
+
+def test_callbacks_given_as_classes_are_told_to_call_them():
+    keras = pytest.importorskip("keras")
+    classes = [keras.callbacks.ModelCheckpoint, keras.callbacks.EarlyStopping]
+    feedback = checks.check_callbacks(classes)
+    assert not feedback.ok and "ModelCheckpoint and EarlyStopping themselves" in feedback.message
+    assert "call each class" in feedback.message
+    alone = checks.check_callbacks(keras.callbacks.EarlyStopping)
+    assert not alone.ok and "call each class" in alone.message, alone

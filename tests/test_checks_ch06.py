@@ -151,3 +151,31 @@ def test_conv2d_valid_and_max_pool_explain_an_integer_output():
 
     feedback = checks.check_max_pool(integer_pool)
     assert not feedback.ok and "dtype int64" in feedback.message, feedback
+
+
+def test_conv2d_valid_with_kh_and_kw_swapped_in_the_output_shape_is_told_so():
+    def swapped(image, kernel):  # the window is right; the output's shape is not
+        kh, kw = kernel.shape
+        out = np.zeros((image.shape[0] - kw + 1, image.shape[1] - kh + 1))
+        for i in range(out.shape[0]):
+            for j in range(out.shape[1]):
+                out[i, j] = np.sum(image[i : i + kh, j : j + kw] * kernel)
+        return out
+
+    feedback = checks.check_conv2d_valid(swapped)
+    assert not feedback.ok and "kh and kw are swapped in the output's shape" in feedback.message
+    assert "not square" not in feedback.message, feedback
+    transposed = checks.check_conv2d_valid(lambda image, kernel: _conv_loops(image, kernel).T)
+    assert not transposed.ok and "transposed" in transposed.message, transposed
+
+
+def test_max_pool_with_rows_and_columns_swapped_is_told_so():
+    def swapped(fmap, size):
+        out = np.zeros((fmap.shape[1] // size, fmap.shape[0] // size))
+        for i in range(out.shape[0]):
+            for j in range(out.shape[1]):
+                out[i, j] = fmap[i * size : (i + 1) * size, j * size : (j + 1) * size].max()
+        return out
+
+    feedback = checks.check_max_pool(swapped)
+    assert not feedback.ok and "rows and columns are swapped" in feedback.message, feedback

@@ -93,3 +93,18 @@ def test_padded_shows_a_wrong_answer_as_rows_with_its_shape():
     assert "[[0, 4, 12, 7], [3, 8, 15, 6], [0, 0, 0, 6]] (shape (3, 4))" in feedback.message, (
         feedback
     )
+
+
+def test_rnn_step_with_math_tanh_is_pointed_to_np_tanh():
+    import math
+
+    feedback = checks.check_rnn_step(lambda x, h, W, U, b: math.tanh(x @ W + h @ U + b))
+    assert not feedback.ok and "raised TypeError" in feedback.message
+    assert "np.tanh" in feedback.message and "Shapes" not in feedback.message, feedback
+
+
+def test_padded_transposed_is_told_rows_and_columns_are_swapped():
+    right = np.array([[0, 4, 12, 7], [3, 8, 15, 6], [0, 0, 0, 5]])
+    feedback = checks.check_padded(right.T)
+    assert not feedback.ok and "rows and columns are swapped" in feedback.message, feedback
+    assert checks.check_padded(str(right.tolist())).ok

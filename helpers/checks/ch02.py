@@ -11,6 +11,7 @@ from helpers import reference
 from helpers.checks.engine import (
     TEST_INPUTS,
     Feedback,
+    as_numbers,
     check_choice,
     check_function,
     check_value,
@@ -105,6 +106,14 @@ def check_weight_gradient_shape(answer: Any) -> Feedback:
     def shape_is(*shape: int) -> Callable[[np.ndarray], bool]:
         return lambda v: v.shape == (2,) and tuple(int(d) for d in v) == shape
 
+    array = as_numbers(answer)
+    if array is not None and array.ndim == 2:  # the gradient itself, not its shape
+        right = array.shape == (inputs, hidden)
+        return Feedback(
+            False,
+            f"`answer_shape` holds an array of shape {array.shape}, not a shape: store its "
+            f"`.shape`{' (which is right)' if right else ''}, a pair of numbers such as (2, 3).",
+        )
     return check_value(
         answer,
         np.array([inputs, hidden]),

@@ -9,12 +9,15 @@ import numpy as np
 
 from helpers.checks.engine import (
     Feedback,
+    as_numbers,
     call_learner,
     check_choice,
     check_value,
     exercise,
+    kind,
     match_choice,
     read_loss,
+    shown,
 )
 from helpers.stats import McNemarResult, mcnemar_p_value
 
@@ -65,7 +68,16 @@ def check_predict_digits(predict_digits: Any, model: Any, images: np.ndarray) ->
     if problem is not None:
         return problem
     want = np.argmax(model.predict(images, verbose=0), axis=-1)
-    got = np.asarray(got)
+    values = as_numbers(got)
+    if values is None:
+        return Feedback(
+            False,
+            f"`{name}` returned {kind(got)} ({shown(got, 60)}); it should return one class "
+            f"index (an integer) per image, an array of shape {want.shape}.",
+        )
+    got, column = values, ""
+    if got.shape == (len(want), 1):  # argmax(..., keepdims=True): one class per row
+        got, column = got[:, 0], f" (read the column of shape {got.shape} as one class per image)"
     if got.ndim == 2:
         return Feedback(
             False,
@@ -86,7 +98,7 @@ def check_predict_digits(predict_digits: Any, model: Any, images: np.ndarray) ->
             f"{wrong} of {len(want)} predictions differ from "
             "model.predict(images).argmax(axis=-1).",
         )
-    return Feedback(True, f"`{name}` gives the model's class for all {len(want)} images.")
+    return Feedback(True, f"`{name}` gives the model's class for all {len(want)} images{column}.")
 
 
 _LOSS_EXPLANATIONS = {

@@ -10,14 +10,18 @@ import numpy as np
 from helpers import reference
 from helpers.checks.engine import (
     Feedback,
+    as_numbers,
     call_learner,
     check_choice,
     check_value,
     exercise,
     is_placeholder,
+    kind,
     match_choice,
     read_loss,
+    shown,
 )
+from helpers.checks.reading import show_numbers
 
 __all__ = ["check_multi_hot_memory", "check_multi_hot", "check_binary_output"]
 
@@ -55,15 +59,19 @@ def check_multi_hot(multi_hot: Any) -> Feedback:
         want = reference.multi_hot(sequences, num_words)
         call = f"`{name}({sequences}, {num_words})`"
         got, problem = call_learner(
-            multi_hot,
-            name,
-            sequences,
-            num_words,
-            explain=lambda err, call=call: f"{call} raised {type(err).__name__}: {err}",
+            multi_hot, name, [list(s) for s in sequences], num_words, call=call
         )
         if problem is not None:
             return problem
-        got = np.asarray(got)
+        values = as_numbers(got)
+        if values is None:
+            return Feedback(
+                False,
+                f"{call} returned {kind(got)} ({shown(got, 60)}); it should return a float32 "
+                f"array of 0s and 1s of shape (number of sequences, num_words) = {want.shape}.",
+            )
+        dtype, returned = getattr(got, "dtype", None), kind(got)
+        got = values
         if got.shape != want.shape:
             return Feedback(
                 False,
@@ -83,13 +91,13 @@ def check_multi_hot(multi_hot: Any) -> Feedback:
             return Feedback(
                 False,
                 f"row {row} (sequence {sequences[row]}) should be "
-                f"{want[row].astype(int).tolist()}, got "
-                f"{np.asarray(got[row]).astype(int).tolist()}.",
+                f"{want[row].astype(int).tolist()}, got {show_numbers(got[row])}.",
             )
-        if got.dtype != np.float32:
+        if dtype != np.float32:
+            what = f"the dtype is {dtype}" if dtype is not None else f"it is {returned}"
             return Feedback(
                 False,
-                f"values are right but the dtype is {got.dtype}; use float32 "
+                f"values are right but {what}; use float32 "
                 "(half the memory of float64, and what Keras computes in).",
             )
     return Feedback(True, f"`{name}` is right, including repeated words and an empty review.")
@@ -125,6 +133,13 @@ _WHY_LINEAR = (
     "binary_crossentropy(from_logits=True); with the plain binary_crossentropy it "
     "would be wrong, since that loss reads the outputs as probabilities. " + _LOGITS_TRADE_OFF
 )
+_WHY_SIGMOID_MSE = (
+    "This works too: the sigmoid gives P(positive) and mean squared error pulls it toward the "
+    "label, 0 or 1. The trade-off: where a review is confidently misclassified the sigmoid is "
+    "flat, and squared error's gradient goes through that flat slope and nearly vanishes "
+    "(binary_crossentropy's log cancels it), so such mistakes are corrected slowly. "
+    "binary_crossentropy is the usual choice."
+)
 _WHY_RELU = (
     "ReLU is not bounded by 1 and is 0 for every negative input: it is not a "
     "probability, and a unit stuck at 0 gets no gradient. Use a sigmoid."
@@ -132,19 +147,22 @@ _WHY_RELU = (
 
 
 def _layer_choice(answer: Any) -> Any:
-    """A Keras layer, or text such as "layers.Dense(1, activation='sigmoid')", as a choice."""
-    if hasattr(answer, "get_config") and not isinstance(answer, str):
-        config = answer.get_config()
-        if "units" in config:
+    """A Keras layer, or text such as "layers.Dense(units=1, activation='sigmoid')", as a
+    choice ("Dense(1, sigmoid)"); anything else is returned as it is."""
+    if isinstance(answer, str):
+        text = re.sub(r"\b(?:[A-Za-z_]\w*\.)+(?=[A-Za-z_])", "", answer)  # keras.layers.Dense
+        text = re.sub(r"\b(?:units|activation)\s*=\s*", "", text, flags=re.IGNORECASE)
+        text = re.sub(r"[\"'`]", "", text.strip().strip("\"'`")).strip()
+        return re.sub(r",\s*(None|linear)\s*\)", ")", text, flags=re.IGNORECASE)
+    try:
+        config = answer.get_config() if not isinstance(answer, type) else {}
+        if isinstance(config, dict) and "units" in config:
             activation = config.get("activation", "linear")
             if activation in (None, "linear"):
                 return f"Dense({config['units']})"
             return f"Dense({config['units']}, {activation})"
-    if isinstance(answer, str):
-        text = re.sub(r"(keras\.|layers\.|tf\.)", "", answer, flags=re.IGNORECASE)
-        text = re.sub(r"activation\s*=\s*", "", text, flags=re.IGNORECASE)
-        text = re.sub(r"[\"'`]", "", text.strip().strip("\"'`")).strip()
-        return re.sub(r",\s*(None|linear)\s*\)", ")", text, flags=re.IGNORECASE)
+    except Exception:  # not a Keras layer: the answer is shown as it is
+        pass
     return answer
 
 
@@ -162,14 +180,27 @@ def check_binary_output(answer: Any, loss: Any = None) -> Feedback:
     """Ex. 4.3: the output layer (and, if given, the loss) of a positive/negative classifier.
 
     Three designs are right, each with its trade-off explained: ``Dense(1, sigmoid)`` with
-    binary cross-entropy (the usual one), ``Dense(2, softmax)`` with sparse categorical
-    cross-entropy, and ``Dense(1)`` with ``binary_crossentropy(from_logits=True)``. When
-    ``loss`` is given, the pair must match; without it, each right layer is accepted
-    together with the loss it needs.
+    binary cross-entropy (the usual one; mean squared error works too, more slowly),
+    ``Dense(2, softmax)`` with sparse categorical cross-entropy, and ``Dense(1)`` with
+    ``binary_crossentropy(from_logits=True)``. When ``loss`` is given, the pair must match;
+    without it, each right layer is accepted together with the loss it needs. The pair may
+    also come as one value, ``(layer, loss)``; layers and losses may be text or Keras' own
+    objects.
     """
     name = "answer_output"
+    if (loss is None or is_placeholder(loss)) and isinstance(answer, (list, tuple)):
+        if len(answer) == 2 and not any(is_placeholder(a) for a in answer):
+            answer, loss = answer  # the pair given as one value: (layer, loss)
+    if isinstance(answer, type):
+        return Feedback(
+            False,
+            f"`{name}` is the class {answer.__name__} itself: call it with the layer's "
+            f"settings to make the layer, {answer.__name__}(units, activation=...), or write "
+            "the layer as text.",
+        )
     layer = _layer_choice(answer)
-    read = "" if layer == answer else f" (read as {layer!r})"
+    same = layer is answer or (isinstance(answer, str) and layer == answer)
+    read = "" if same else f" (read as {shown(layer)})"
     if loss is None or is_placeholder(loss):
         feedback = check_choice(
             layer,
@@ -182,15 +213,16 @@ def check_binary_output(answer: Any, loss: Any = None) -> Feedback:
                 "Dense(1, relu)": _WHY_RELU,
             },
         )
-        if read and feedback.message.startswith(f"`{name}` = {layer!r}"):
-            rest = feedback.message[len(f"`{name}` = {layer!r}") :]
-            return Feedback(feedback.ok, f"`{name}` = {answer!r}{read}{rest}")
+        start = f"`{name}` = {layer!r}" if isinstance(layer, str) else None
+        if read and start and feedback.message.startswith(start):
+            rest = feedback.message[len(start) :]
+            return Feedback(feedback.ok, f"`{name}` = {shown(answer)}{read}{rest}")
         return feedback
     layer = match_choice(layer, _OUTPUT_LAYERS)
     if layer is None:
         return Feedback(
             False,
-            f"`{name}` = {answer!r} is not one of the choices: "
+            f"`{name}` = {shown(answer)} is not one of the choices: "
             + ", ".join(repr(c) for c in _OUTPUT_LAYERS)
             + ".",
         )
@@ -198,13 +230,16 @@ def check_binary_output(answer: Any, loss: Any = None) -> Feedback:
     if loss_key is None:
         return Feedback(
             False,
-            f"`answer_loss` = {loss!r} is not one of: " + ", ".join(repr(c) for c in _LOSSES) + ".",
+            f"`answer_loss` = {shown(loss)} is not one of: "
+            + ", ".join(repr(c) for c in _LOSSES)
+            + ".",
         )
     pair = f"`{name}` = {layer!r} with {loss_key}"
     right = {
         ("Dense(1, sigmoid)", _BCE): _WHY_SIGMOID,
         ("Dense(2, softmax)", _SPARSE): _WHY_SOFTMAX,
         ("Dense(1)", _BCE_LOGITS): _WHY_LOGITS,
+        ("Dense(1, sigmoid)", _MSE): _WHY_SIGMOID_MSE,
     }
     if (layer, loss_key) in right:
         return Feedback(True, f"{pair}: right. {right[layer, loss_key]}")
@@ -242,9 +277,11 @@ def check_binary_output(answer: Any, loss: Any = None) -> Feedback:
             f"{loss_key} does not fit two softmax outputs and integer labels 0/1: it treats "
             "the two outputs as separate answers. Use sparse_categorical_crossentropy."
         )
-    else:  # mse on a probability
+    else:  # Dense(1) with mse: the other layers' pairs with mse are named above
         why = (
-            "mean squared error is a regression loss: on a sigmoid its gradient vanishes "
-            "exactly when a review is confidently misclassified. Use binary_crossentropy."
+            "Dense(1) trained with mse is a regression onto the labels 0 and 1: it trains, "
+            "but its outputs are not probabilities (nothing keeps them between 0 and 1) and "
+            "the loss punishes a score for being too sure of a right answer. Read the output "
+            "as a logit, with binary_crossentropy(from_logits=True), or add the sigmoid."
         )
     return Feedback(False, f"{pair}: {why}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers.checks.engine import Feedback, check_choice, exercise
+from helpers.checks.engine import Feedback, check_choice, exercise, kind
 
 __all__ = ["check_callbacks", "check_dropout_values", "check_saved_format", "check_fair_metric"]
 
@@ -15,9 +15,23 @@ def check_callbacks(callbacks: Any) -> Feedback:
     name = "callbacks"
     import keras
 
-    if not isinstance(callbacks, (list, tuple)):
+    if isinstance(callbacks, type):
         return Feedback(
-            False, f"`{name}` should be a list of callbacks, got a {type(callbacks).__name__}."
+            False,
+            f"`{name}` is the class {callbacks.__name__} itself: call each class with its "
+            "settings to make a callback, and put the callbacks in a list: "
+            "[keras.callbacks.ModelCheckpoint(...), keras.callbacks.EarlyStopping(...)].",
+        )
+    if not isinstance(callbacks, (list, tuple)):
+        return Feedback(False, f"`{name}` should be a list of callbacks, got {kind(callbacks)}.")
+    classes = [c.__name__ for c in callbacks if isinstance(c, type)]
+    if classes:
+        return Feedback(
+            False,
+            f"the list holds the class{'es' * (len(classes) > 1)} {' and '.join(classes)} "
+            f"{'themselves' if len(classes) > 1 else 'itself'}, not callbacks: call each class "
+            "with its settings to make one, e.g. "
+            "keras.callbacks.EarlyStopping(monitor=..., patience=...), and put those in the list.",
         )
     checkpoints = [c for c in callbacks if isinstance(c, keras.callbacks.ModelCheckpoint)]
     stoppers = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]

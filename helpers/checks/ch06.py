@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from helpers import reference
-from helpers.checks.engine import Feedback, call_learner, check_value, exercise
+from helpers.checks.engine import (
+    Feedback,
+    as_numbers,
+    call_learner,
+    check_value,
+    error_text,
+    exercise,
+    kind,
+    shown,
+)
 
 __all__ = [
     "EX_OUTPUT_SIZE",
@@ -79,15 +89,30 @@ def check_conv_params(answer: Any) -> Feedback:
 
 
 def _compare(
-    name: str, call: str, got: Any, want: np.ndarray, hints: dict[str, np.ndarray]
+    call: str, got: Any, want: np.ndarray, hints: dict[str, np.ndarray]
 ) -> Feedback | None:
-    dtype = np.asarray(got).dtype
-    got = np.asarray(got, dtype=float)
+    """``None`` when ``got`` is ``want``; otherwise what is wrong with it, as feedback."""
+    try:
+        dtype = np.asarray(got).dtype
+    except Exception:  # as_numbers below says what it is
+        dtype = np.dtype(object)
+    values = as_numbers(got)
+    if values is None:
+        return Feedback(
+            False,
+            f"{call} returned {kind(got)} ({shown(got, 60)}); it should return a 2-D array of "
+            f"numbers of shape {want.shape}.",
+        )
+    got = values
     if got.shape != want.shape:
         return Feedback(False, f"{call} returned shape {got.shape}; expected {want.shape}.")
     if np.allclose(got, want, atol=1e-6):
         return None
-    for message, wrong in hints.items():
+    transposed = (
+        "the output is transposed: its rows and columns are swapped (output[i, j] belongs to "
+        "the window that starts at row i, column j)."
+    )
+    for message, wrong in {**hints, transposed: want.T}.items():
         if wrong.shape == got.shape and np.allclose(got, wrong, atol=1e-6):
             return Feedback(False, f"{call}: {message}")
     if np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.bool_):
@@ -104,17 +129,88 @@ def _compare(
     )
 
 
-def _explain_conv(err: Exception, call: str, kernel_shape: tuple[int, ...]) -> str:
-    """The learner's conv2d_valid raised: a broadcast error on a non-square kernel means a
-    window of the wrong shape, in practice a square-only implementation."""
-    kh, kw = kernel_shape
-    if isinstance(err, ValueError) and "broadcast" in str(err) and kh != kw:
+def _span(key: Any) -> tuple[int, int] | None:
+    """``(start, stop)`` of a plain forward slice ``a:b``; ``None`` for any other index."""
+    if not isinstance(key, slice) or key.step not in (None, 1):
+        return None
+    start = 0 if key.start is None else key.start
+    if not isinstance(start, (int, np.integer)) or not isinstance(key.stop, (int, np.integer)):
+        return None
+    return (int(start), int(key.stop)) if 0 <= start <= key.stop else None
+
+
+class _Roomy(np.ndarray):
+    """An image whose slices past its edge are padded with NaN instead of cut short.
+
+    Used only for a second look at a learner's loop that failed: with it, a loop that runs
+    past the edge finishes, and the shape of its output says which dimensions it swapped.
+    """
+
+    def __getitem__(self, key: Any) -> Any:
+        plain = self.view(np.ndarray)
+        keys = key if isinstance(key, tuple) else (key,)
+        spans = [_span(k) for k in keys] if len(keys) <= plain.ndim else [None]
+        part = plain[key]
+        if all(spans) and any(span[1] > dim for span, dim in zip(spans, plain.shape, strict=False)):
+            size = [stop - start for start, stop in spans] + list(plain.shape[len(keys) :])
+            roomy = np.full(size, np.nan)
+            roomy[tuple(slice(0, n) for n in part.shape)] = part
+            part = roomy
+        return part.view(_Roomy) if isinstance(part, np.ndarray) else part
+
+
+def _shape_past_the_edge(fn: Any, *args: Any) -> tuple[int, ...] | None:
+    """The shape ``fn`` returns when its 2-D arguments let it read past their edges."""
+    roomy = [np.array(a, dtype=float).view(_Roomy) if np.ndim(a) == 2 else a for a in args]
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = as_numbers(fn(*roomy))
+    except Exception:  # it fails for another reason: nothing to learn here
+        return None
+    return None if values is None else values.shape
+
+
+def _conv_shape_mistake(shape: tuple, image: np.ndarray, kernel: np.ndarray) -> str:
+    """What a wrong output shape of conv2d_valid says about the learner's loop, or ''."""
+    (h, w), (kh, kw) = image.shape, kernel.shape
+    want = (h - kh + 1, w - kw + 1)
+    if kh != kw and shape == (h - kw + 1, w - kh + 1):
+        return (
+            f"kh and kw are swapped in the output's shape: (h - kw + 1, w - kh + 1) = {shape} "
+            f"instead of (h - kh + 1, w - kw + 1) = {want}. Rows go with kh, columns with kw."
+        )
+    if shape != want and shape in {want[::-1], (w - kh + 1, h - kw + 1)}:
+        return (
+            f"the output's rows and columns are swapped: shape {shape} instead of "
+            f"(h - kh + 1, w - kw + 1) = {want}, with h, w = image.shape (rows first)."
+        )
+    return ""
+
+
+def _explain_conv(
+    err: Exception, call: str, fn: Any, image: np.ndarray, kernel: np.ndarray
+) -> str | None:
+    """The learner's conv2d_valid raised: a loop running past the image's edge (its output's
+    shape swapped), or a window of the wrong shape (a square-only version), or ``None``."""
+    text = error_text(err)
+    if not isinstance(err, ValueError) or not ("broadcast" in text or "zero-size" in text):
+        return None
+    shape = _shape_past_the_edge(fn, image.copy(), kernel.copy())
+    mistake = "" if shape is None else _conv_shape_mistake(shape, image, kernel)
+    if mistake:
+        return (
+            f"{call} raised {text}: the loop runs past the image's edge, where the window is "
+            f"cut short, because {mistake}"
+        )
+    kh, kw = kernel.shape
+    if "broadcast" in text and kh != kw:
         return (
             f"{call} raised ValueError: the window and the kernel have different shapes "
             f"({err}). The kernel is {kh}x{kw}, not square: take kh, kw = kernel.shape and "
             "use the window image[i:i+kh, j:j+kw]."
         )
-    return f"{call} raised {type(err).__name__}: {err}"
+    return None
 
 
 @exercise("06")
@@ -135,12 +231,16 @@ def check_conv2d_valid(conv2d_valid: Any) -> Feedback:
             name,
             image.copy(),
             kernel.copy(),
-            explain=lambda err, call=call, kernel=kernel: _explain_conv(err, call, kernel.shape),
+            call=call,
+            explain=lambda err, call=call, image=image, kernel=kernel: _explain_conv(
+                err, call, conv2d_valid, image, kernel
+            ),
         )
         if problem is not None:
             return problem
         want = reference.cross_correlate(image, kernel)
-        got_shape = np.shape(got)
+        values = as_numbers(got)
+        got_shape = None if values is None else values.shape
         kh, kw = kernel.shape
         square = {(image.shape[0] - k + 1, image.shape[1] - k + 1) for k in (kh, kw)}
         if kh != kw and got_shape in square:
@@ -151,6 +251,9 @@ def check_conv2d_valid(conv2d_valid: Any) -> Feedback:
                 "h - kh + 1 rows and w - kw + 1 columns, and multiply "
                 "image[i:i+kh, j:j+kw] by the kernel.",
             )
+        mistake = got_shape and _conv_shape_mistake(got_shape, image, kernel)
+        if mistake:
+            return Feedback(False, f"{call} returned shape {got_shape}: {mistake}")
         if got_shape == image.shape:
             return Feedback(
                 False,
@@ -159,7 +262,6 @@ def check_conv2d_valid(conv2d_valid: Any) -> Feedback:
                 f"(h - k + 1, w - k + 1) = {want.shape}.",
             )
         feedback = _compare(
-            name,
             call,
             got,
             want,
@@ -184,6 +286,32 @@ def check_conv2d_valid(conv2d_valid: Any) -> Feedback:
     )
 
 
+def _pool_shape_mistake(shape: tuple, fmap: np.ndarray, size: int) -> str:
+    """What a wrong output shape of max_pool says about the learner's loop, or ''."""
+    h, w = fmap.shape
+    want = (h // size, w // size)
+    if shape != want and shape == want[::-1]:
+        return (
+            f"the output's rows and columns are swapped: shape {shape} instead of "
+            f"(h // size, w // size) = {want}, with h, w = fmap.shape (rows first)."
+        )
+    return ""
+
+
+def _explain_pool(err: Exception, call: str, fn: Any, fmap: np.ndarray, size: int) -> str | None:
+    """The learner's max_pool raised: a loop running past the map's edge, or ``None``."""
+    if not isinstance(err, ValueError):
+        return None
+    shape = _shape_past_the_edge(fn, fmap.copy(), size)
+    mistake = "" if shape is None else _pool_shape_mistake(shape, fmap, size)
+    if mistake:
+        return (
+            f"{call} raised {error_text(err)}: the loop runs past the feature map's edge, "
+            f"where a window is empty, because {mistake}"
+        )
+    return None
+
+
 @exercise("06")
 def check_max_pool(max_pool: Any) -> Feedback:
     """Ex. 6.4: ``max_pool(fmap, size)``: size x size windows, stride size, like MaxPooling2D."""
@@ -202,10 +330,10 @@ def check_max_pool(max_pool: Any) -> Feedback:
             name,
             fmap.copy(),
             size,
-            explain=lambda err, call=call: (
-                f"{call} raised {type(err).__name__}: {err}. An "
-                "incomplete last row or column of windows is dropped, "
-                "as in Keras."
+            call=call,
+            context="An incomplete last row or column of windows is dropped, as in Keras.",
+            explain=lambda err, call=call, fmap=fmap, size=size: _explain_pool(
+                err, call, max_pool, fmap, size
             ),
         )
         if problem is not None:
@@ -214,21 +342,25 @@ def check_max_pool(max_pool: Any) -> Feedback:
         h, w = want.shape
         average = fmap[: h * size, : w * size].reshape(h, size, w, size).mean(axis=(1, 3))
         stride_one = np.lib.stride_tricks.sliding_window_view(fmap, (size, size)).max(axis=(2, 3))
-        if np.shape(got) == stride_one.shape and np.allclose(got, stride_one):
+        values = as_numbers(got)
+        got_shape = None if values is None else values.shape
+        if got_shape == stride_one.shape and np.allclose(values, stride_one):
             return Feedback(
                 False,
                 f"{call} slides the window one pixel at a time (shape "
                 f"{stride_one.shape}); MaxPooling2D's stride equals its "
                 f"window, {size}, giving shape {want.shape}.",
             )
-        if np.shape(got) == (-(-fmap.shape[0] // size), -(-fmap.shape[1] // size)) != want.shape:
+        if got_shape == (-(-fmap.shape[0] // size), -(-fmap.shape[1] // size)) != want.shape:
             return Feedback(
                 False,
-                f"{call} has shape {np.shape(got)}: it keeps the incomplete "
+                f"{call} has shape {got_shape}: it keeps the incomplete "
                 f"windows at the edge; Keras drops them, shape {want.shape}.",
             )
+        mistake = got_shape and _pool_shape_mistake(got_shape, fmap, size)
+        if mistake:
+            return Feedback(False, f"{call} returned shape {got_shape}: {mistake}")
         feedback = _compare(
-            name,
             call,
             got,
             want,

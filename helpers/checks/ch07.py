@@ -9,10 +9,15 @@ import numpy as np
 from helpers import reference
 from helpers.checks.engine import (
     Feedback,
+    as_numbers,
     call_learner,
     check_value,
+    error_text,
     exercise,
+    kind,
+    shown,
 )
+from helpers.checks.reading import numbers_from_text
 
 __all__ = ["EX_PAD", "EX_EMBEDDING", "check_padded", "check_embedding_params", "check_rnn_step"]
 
@@ -39,11 +44,18 @@ def check_padded(answer: Any) -> Feedback:
             "words."
         ): reference.pad_sequences(seqs, maxlen, "post", "post"),
     }
-    try:
-        got = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
+    got = numbers_from_text(answer) if isinstance(answer, str) else as_numbers(answer)
+    if got is None:
         return Feedback(
             False, f"`{name}` should be a list of 3 rows of 4 numbers, like [[0, 1, 2, 3], ...]."
+        )
+    if got.shape == right.shape[::-1]:
+        same = " holds the right numbers, but" if np.array_equal(got.T, right) else ""
+        return Feedback(
+            False,
+            f"`{name}`{same} has shape {got.shape}: its rows and columns are swapped. "
+            f"pad_sequences returns one row per sequence, each of length maxlen: shape "
+            f"{right.shape}.",
         )
     if got.shape != right.shape:
         return Feedback(
@@ -101,6 +113,7 @@ def check_rnn_step(rnn_step: Any) -> Feedback:
                 rng.normal(size=units),
             )
         )
+    note = ""
     for x, h, W, U, b in cases:
         call = (
             f"`{name}(x_t of shape {x.shape}, h_prev of shape {h.shape}, W {W.shape}, "
@@ -114,21 +127,23 @@ def check_rnn_step(rnn_step: Any) -> Feedback:
             W.copy(),
             U.copy(),
             b.copy(),
-            explain=lambda err, call=call: (
-                f"{call} raised {type(err).__name__}: {err}. Shapes: "
-                "x_t @ W has one value per unit, so does h_prev @ U."
-            ),
+            call=call,
+            explain=lambda err, call=call: _explain_rnn(err, call),
         )
         if problem is not None:
             return problem
         want = reference.rnn_step(x, h, W, U, b)
-        try:
-            got = np.asarray(got, dtype=float)
-        except (TypeError, ValueError):
+        values = as_numbers(got)
+        if values is None:
             return Feedback(
                 False,
-                f"{call} returned {type(got).__name__}; expected an array of {len(want)} numbers.",
+                f"{call} returned {kind(got)} ({shown(got, 60)}); expected an array of "
+                f"{len(want)} numbers.",
             )
+        got = values
+        if got.shape != want.shape and got.size == want.size and got.squeeze().shape == want.shape:
+            note = f" (read the output of shape {got.shape} as shape {want.shape})"
+            got = got.reshape(want.shape)
         if got.shape != want.shape:
             return Feedback(
                 False,
@@ -161,5 +176,16 @@ def check_rnn_step(rnn_step: Any) -> Feedback:
     return Feedback(
         True,
         f"`{name}` computes tanh(x_t W + h_prev U + b) like SimpleRNN on "
-        f"{len(cases)} cells of different sizes.",
+        f"{len(cases)} cells of different sizes{note}.",
     )
+
+
+def _explain_rnn(err: Exception, call: str) -> str | None:
+    """A shape error in rnn_step: say which products must agree; ``None`` for other errors."""
+    text = error_text(err)
+    if isinstance(err, ValueError) and any(w in text for w in ("matmul", "broadcast", "aligned")):
+        return (
+            f"{call} raised {text}. Shapes: x_t @ W has one value per unit, so does "
+            "h_prev @ U, and b adds one per unit."
+        )
+    return None

@@ -9,6 +9,8 @@ from helpers.checks.engine import (
     call_learner,
     check_value,
     exercise,
+    kind,
+    shown,
 )
 from helpers.korean import bio_spans, entity_scores, has_final_consonant
 
@@ -74,26 +76,33 @@ def check_particle(object_particle: Any) -> Feedback:
             object_particle,
             name,
             word,
-            explain=lambda err, w=word: (
-                f"`{name}({w!r})` raised {type(err).__name__}: {err}. Look at ord(word[-1])."
-            ),
+            call=f"`{name}({word!r})`",
+            context="Look at ord(word[-1]).",
         )
         if problem is not None:
             return problem
         want = _reference_particle(word)
-        if got == want:
+        if isinstance(got, str) and got == want:
             continue
+        said = f"`{name}({word!r})` returned {shown(got, 60)}"
+        parts = got if isinstance(got, (list, tuple, set, frozenset)) else [got]
+        if all(isinstance(p, str) for p in parts) and {"을", "를"} <= set("".join(parts)):
+            return Feedback(
+                False,
+                f"{said}, both particles: return only one, chosen by the word: '을' after a "
+                "final consonant, '를' after a vowel.",
+            )
         if not isinstance(got, str):
             return Feedback(
                 False,
-                f"`{name}({word!r})` returned {got!r}; return the particle "
-                "itself, the string '을' or '를'.",
+                f"{said} ({kind(got)}); return the particle itself, the string '을' or '를'.",
             )
-        if got.endswith(("을", "를")) and len(got) > 1:
+        if got.strip() in ("을", "를") and got != got.strip():
+            return Feedback(False, f"{said}: return the particle without spaces around it.")
+        if got.endswith(("을", "를")) and got[:-1].strip() == word:
             return Feedback(
                 False,
-                f"`{name}({word!r})` returned {got!r}: return only the "
-                f"particle ({want!r}), not the word with it.",
+                f"{said}: return only the particle ({want!r}), not the word with it.",
             )
         code = ord(word[-1]) - 0xAC00
         if 0 <= code < 11172:
@@ -135,6 +144,7 @@ def check_entity_f1(answer: Any) -> Feedback:
         scores["f1"],
         name,
         atol=1e-3,
+        decimals=2,  # section 5's worked example writes F1 with 2 decimals (0.67)
         hints={
             f"that is the share of characters tagged right ({char_accuracy:.3f}): entity F1 "
             "counts whole entities, and the many 'O' characters do not count at all.": close(

@@ -4,22 +4,25 @@
 - :func:`exercise`, the decorator every public check wears: "not attempted yet" for an
   answer left as ``None`` or ``...``, and one line in the learner's progress log;
 - :func:`check_value`, :func:`check_choice`, :func:`check_function`: the common kinds;
-- :func:`call_learner`, :func:`is_placeholder`, :func:`not_attempted`,
-  :func:`match_choice`, :func:`read_loss` and :data:`TEST_INPUTS`, to write a new kind.
+- :func:`call_learner`, :func:`is_placeholder`, :func:`not_attempted`, :func:`as_numbers`,
+  :func:`shown`, :func:`kind`, :func:`match_choice`, :func:`read_loss` and
+  :data:`TEST_INPUTS`, to write a new kind (the readers live in :mod:`.reading`).
 
 Every check returns a :class:`Feedback`: it shows as one line in the notebook
 (``[ok] ...`` or ``[try again] ...``) and says *what* is wrong - which input
 gave which value, what was expected - not only that something is wrong.
 Unfinished exercises (``None`` or ``...`` left in place, or a function that
 raises ``NotImplementedError``) get a gentle "not attempted yet" instead of a
-traceback, so a notebook with open exercises still runs top to bottom.
+traceback, so a notebook with open exercises still runs top to bottom. The contract every
+check keeps is written down in ``helpers/checks/README.md``; should a check still fail on an
+answer nobody foresaw, :func:`exercise` answers with "the check itself failed" instead of a
+traceback.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +30,19 @@ from typing import Any
 import numpy as np
 
 from helpers import progress  # a leaf: it never imports the checks back
+from helpers.checks.reading import (
+    as_numbers,
+    decimals_written,
+    kind,
+    match_choice,
+    needed_decimals,
+    read_loss,
+    read_numbers,
+    rounded_fairly,
+    rounding_or_percentage,
+    show_numbers,
+    shown,
+)
 
 __all__ = [
     "Feedback",
@@ -42,6 +58,11 @@ __all__ = [
     "not_attempted",
     "match_choice",
     "read_loss",
+    "as_numbers",
+    "shown",
+    "kind",
+    "CHECK_FAILED",
+    "error_text",
     "TEST_INPUTS",
 ]
 
@@ -91,6 +112,8 @@ def confirm(feedback: Feedback) -> None:
 
 # Every public check, by chapter ("01": ["check_relu", ...]), for the progress report.
 CHECKS_BY_CHAPTER: dict[str, list[str]] = {}
+# How the safety net of :func:`exercise` starts its answer (the contract test looks for it).
+CHECK_FAILED = "the check itself failed"
 
 
 def exercise(chapter: str, answer: str | None = None) -> Callable[[Callable], Callable]:
@@ -116,7 +139,15 @@ def exercise(chapter: str, answer: str | None = None) -> Callable[[Callable], Ca
             if answer is not None and is_placeholder(first):
                 feedback = not_attempted(answer)
             else:
-                feedback = check(*args, **kwargs)
+                try:
+                    feedback = check(*args, **kwargs)
+                except Exception as err:  # a bug of the course's, never the learner's traceback
+                    feedback = Feedback(
+                        False,
+                        f"{CHECK_FAILED} on this answer ({error_text(err)}), so it cannot tell "
+                        "whether the answer is right. That is a bug in the course, not in your "
+                        "answer: please report it with the answer you gave.",
+                    )
             if isinstance(feedback, Feedback):
                 event = progress.log_check(chapter, check.__name__, feedback)
                 feedback = dataclasses.replace(feedback, event=event)
@@ -137,31 +168,98 @@ def is_placeholder(answer: Any) -> bool:
     return answer is None or answer is Ellipsis
 
 
+def error_text(err: BaseException) -> str:
+    """``"ValueError: the message"`` (just the name when there is no message); never raises."""
+    try:
+        message = str(err).strip()
+    except Exception:  # an exception whose __str__ is broken
+        message = ""
+    return f"{type(err).__name__}: {message}" if message else type(err).__name__
+
+
+# Errors whose cause a check can name whatever the exercise (see call_learner).
+_SCALAR_ONLY = ("only length-1 arrays", "only 0-dimensional arrays", "only size-1 arrays")
+_SCALAR_HINT = (
+    "A function of Python's `math` module (math.exp, math.tanh, ...), float() or int() takes "
+    "one number, not an array: use NumPy's own, which works element by element (np.exp, "
+    "np.tanh, np.sum, np.maximum)."
+)
+_TRUTH_HINT = (
+    "`if`, `and`/`or`, max() or min() need one True or False, but a comparison of an array "
+    "gives one per element: work element by element with NumPy instead, e.g. "
+    "np.maximum(z, 0) or np.where(z > 0, z, 0)."
+)
+
+
+def _known_error(err: Exception, called_directly: bool, name: str, n_args: int) -> str:
+    """What an error means whatever the exercise, or '' when it does not say."""
+    text = error_text(err)
+    if isinstance(err, TypeError) and any(words in text for words in _SCALAR_ONLY):
+        return _SCALAR_HINT
+    if isinstance(err, ValueError) and "truth value of an array" in text:
+        return _TRUTH_HINT
+    if isinstance(err, TypeError) and called_directly and "argument" in text:
+        return f"The check calls `{name}` with {n_args} argument{'s' * (n_args != 1)}."
+    return ""
+
+
+def _class_given(cls: type, name: str) -> str:
+    """What to say when a learner passes a class where a function is wanted."""
+    if any("__call__" in vars(base) for base in cls.__mro__ if base is not object):
+        return (
+            f"`{name}` is the class {cls.__name__} itself: call the class to make one, "
+            f"{cls.__name__}(...), and pass that instead."
+        )
+    return f"`{name}` should be a function, but it is {kind(cls)}: write it with `def {name}(...)`."
+
+
 def call_learner(
-    fn: Any, name: str, *args: Any, explain: Callable[[Exception], str | None] | None = None
+    fn: Any,
+    name: str,
+    *args: Any,
+    explain: Callable[[Exception], str | None] | None = None,
+    call: str = "",
+    context: str = "",
 ) -> tuple[Any, Feedback | None]:
     """Call the learner's function safely: ``(result, None)`` or ``(None, feedback)``.
 
     Unfinished code (``None``, ``...``, ``raise NotImplementedError``) is "not
-    attempted yet"; any other exception, or a missing ``return``, becomes
-    feedback instead of a traceback. ``explain`` may turn a known exception into
-    a more specific message.
+    attempted yet"; a class instead of a function is told to be called; any other
+    exception, or a missing ``return``, becomes feedback instead of a traceback, which names
+    the exception. ``explain`` may turn a known exception into a more specific message (or
+    return ``None``); errors any exercise can meet (``math.exp`` on an array, ``if`` on an
+    array, the wrong number of arguments) are named next; ``call`` is how the message names
+    the call (``"`f(x of shape (3,))`"``) and ``context`` is added after anything else.
     """
+    call = call or f"`{name}`"
     if is_placeholder(fn):
         return None, not_attempted(name)
+    if isinstance(fn, type):
+        return None, Feedback(False, _class_given(fn, name))
     if not callable(fn):
         return None, Feedback(
-            False, f"`{name}` should be a function, but it is a {type(fn).__name__}."
+            False,
+            f"`{name}` should be a function, but it is {kind(fn)}: pass the function itself "
+            "(its name, without calling it).",
         )
     try:
         result = fn(*args)
     except NotImplementedError:
         return None, not_attempted(name)
     except Exception as err:  # the learner's code: report, never crash the notebook
-        message = explain(err) if explain else None
-        return None, Feedback(False, message or f"`{name}` raised {type(err).__name__}: {err}")
+        message = None
+        if explain is not None:
+            try:
+                message = explain(err)
+            except Exception:  # an explanation must not hide the learner's error
+                message = None
+        if not message:
+            direct = err.__traceback__ is not None and err.__traceback__.tb_next is None
+            known = _known_error(err, direct, name, len(args)) or context
+            message = f"{call} raised {error_text(err)}." + (f" {known}" if known else "")
+        return None, Feedback(False, message)
     if is_placeholder(result):
-        return None, Feedback(False, f"`{name}` returned {result!r}: did you forget `return`?")
+        return None, Feedback(False, f"{call} returned {result!r}: did you forget `return`?")
     return result, None
 
 
@@ -180,17 +278,18 @@ def check_function(
     x = np.asarray(inputs, dtype=float)
     expected = np.asarray(reference(x), dtype=float)
     got, problem = call_learner(
-        fn,
-        name,
-        x.copy(),
-        explain=lambda err: (
-            f"`{name}` raised {type(err).__name__}: {err}. It is called with a NumPy array such "
-            f"as {x[:3]!r}..."
-        ),
+        fn, name, x.copy(), context=f"It is called with a NumPy array such as {x[:3]!r}..."
     )
     if problem is not None:
         return problem
-    got = np.asarray(got, dtype=float)
+    values = as_numbers(got)
+    if values is None:
+        return Feedback(
+            False,
+            f"`{name}` returned {kind(got)} ({shown(got, 60)}); it should return an array of "
+            "numbers, one per input.",
+        )
+    got = values
     if got.shape != expected.shape:
         return Feedback(
             False,
@@ -210,66 +309,6 @@ def check_function(
     return Feedback(True, f"`{name}` matches the reference on all {x.size} test inputs.")
 
 
-def _show(values: np.ndarray) -> str:
-    """A number (or array) the way a teacher writes it: 15, 50240, 0.475, 1.2e-05.
-
-    An array keeps its rows: ``[[0, 4], [9, 3]]``, not a flat list.
-    """
-
-    def one(v: float) -> str:
-        if not np.isfinite(v):
-            return str(v)
-        if v == int(v) and abs(v) < 1e15:
-            return str(int(v))
-        if abs(v) >= 1e-3:
-            return repr(round(float(v), 4))
-        return f"{v:.4g}"
-
-    if values.ndim == 0:
-        return one(float(values))
-    return "[" + ", ".join(_show(row) for row in values) + "]"
-
-
-# 320,000 or 320 000 (a space, also a no-break or thin one, as the thousands separator).
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:(?:,\d{3})+|(?:[ \u00a0\u202f]\d{3})+)(\.\d*)?")
-_FRACTION = re.compile(r"([+-]?\d+(?:\.\d*)?)\s*/\s*(\d+(?:\.\d*)?)")
-
-
-def _as_numbers(answer: Any, name: str) -> tuple[np.ndarray | None, str, Feedback | None]:
-    """``(values, note, None)``, or ``(None, "", feedback)`` when it is not a number.
-
-    ``note`` says how the answer was read when that was not obvious (text read
-    as a number); NumPy scalars, tensors and lists need no note.
-    """
-    note = ""
-    if isinstance(answer, (bool, np.bool_)):
-        return None, "", Feedback(False, f"`{name}` should be a number, got {answer!r}.")
-    if isinstance(answer, str):
-        text = answer.strip().strip("'\"`").strip()
-        cleaned = text.replace("_", "")
-        if _THOUSANDS.fullmatch(cleaned):
-            cleaned = re.sub(r"[, \u00a0\u202f]", "", cleaned)
-        fraction = _FRACTION.fullmatch(cleaned)
-        try:
-            if fraction:  # "4/7", as worked out by hand
-                value = float(fraction[1]) / float(fraction[2])
-            else:
-                value = float(cleaned)
-        except (ValueError, ZeroDivisionError):
-            return (
-                None,
-                "",
-                Feedback(False, f"`{name}` should be a number, got the text {answer!r}."),
-            )
-        note = f"read the text {answer!r} as the number {_show(np.asarray(value))}"
-        answer = value
-    try:
-        values = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
-        return None, "", Feedback(False, f"`{name}` should be a number, got {answer!r}.")
-    return values, note, None
-
-
 def check_value(
     answer: Any,
     expected: float | Sequence[float] | np.ndarray,
@@ -278,17 +317,22 @@ def check_value(
     hints: dict[str, Callable[[np.ndarray], bool]] | None = None,
     rtol: float = 1e-4,
     exact: bool | None = None,
+    decimals: int | None = None,
 ) -> Feedback:
     """Compare a number (or array) with the expected one.
 
     Accepted as a teacher would: NumPy scalars, tensors, one-element arrays or
     lists for a single number (``np.array([0.475])``, ``[[0.475]]``), an array
     of the right size with extra length-1 axes, a number written as text ("320,000",
-    "320 000", "4/7"). The feedback says how the answer was read when it had to be reshaped.
+    "320 000", "4/7", "57%"), several numbers written as text ("(10, 16)", "10 x 16").
+    The feedback says how the answer was read when it had to be reshaped.
 
     Integer ``expected`` values (counts: parameters, samples) are compared
     *exactly* and shown as integers; pass ``exact=False`` to allow a tolerance.
-    Floats are compared with ``atol`` and ``rtol``.
+    Floats are compared with ``atol`` and ``rtol``. A single float written with few
+    decimals (0.571) must be the right one rounded or cut to that many, not merely near it
+    (0.572 is not 4/7); ``decimals`` is the fewest decimals accepted when the lesson itself
+    rounds the number that far (F1 = 0.57), fewer than the tolerance alone would ask.
 
     ``hints`` maps a message to a test on the answer, to recognise common
     mistakes (a sign error, a missing factor) and say which one it is. A float answer that
@@ -297,23 +341,23 @@ def check_value(
     """
     if is_placeholder(answer):
         return not_attempted(name)
-    got, note, problem = _as_numbers(answer, name)
-    if problem is not None:
-        return problem
     want = np.asarray(expected)
+    got, note, problem = read_numbers(answer, name, want.size)
+    if got is None:
+        return Feedback(False, problem)
     if exact is None:
         exact = np.issubdtype(want.dtype, np.integer)
     want = want.astype(float)
     if got.shape != want.shape:
-        kind = "list" if isinstance(answer, (list, tuple)) else type(answer).__name__
+        form = "list" if isinstance(answer, (list, tuple)) else type(answer).__name__
         if got.size == want.size == 1:
             note = (
-                f"read the one-element {kind} of shape {got.shape} as the number "
-                f"{_show(got.reshape(()))}"
+                f"read the one-element {form} of shape {got.shape} as the number "
+                f"{show_numbers(got.reshape(()))}"
             )
             got = got.reshape(want.shape)
         elif got.size == want.size and np.squeeze(got).shape == np.squeeze(want).shape:
-            note = f"read the {kind} of shape {got.shape} as shape {want.shape}"
+            note = f"read the {form} of shape {got.shape} as shape {want.shape}"
             got = got.reshape(want.shape)
         elif want.ndim == 0:
             return Feedback(
@@ -324,126 +368,51 @@ def check_value(
         else:
             return Feedback(False, f"`{name}` has shape {got.shape}, expected {want.shape}.")
     said = f" ({note})" if note else ""
-    shown = _show(got) + (f" (shape {got.shape})" if got.ndim >= 2 else "")
+    quoted = show_numbers(got) + (f" (shape {got.shape})" if got.ndim >= 2 else "")
+    tolerance = atol + rtol * float(np.max(np.abs(want))) if want.size else atol
+    written = decimals_written(answer) if want.size == 1 and not exact else None
     if exact:
         right = bool(np.array_equal(got, want))
+    elif written is not None:
+        fewest = needed_decimals(tolerance) if decimals is None else decimals
+        right = rounded_fairly(
+            float(got.ravel()[0]), float(want.ravel()[0]), written, tolerance, fewest
+        )
     else:
         right = bool(np.allclose(got, want, atol=atol, rtol=rtol))
     if right:
-        return Feedback(True, f"`{name}` = {shown} is right{said}.")
+        return Feedback(True, f"`{name}` = {quoted} is right{said}.")
     for message, test in (hints or {}).items():
-        if test(got):
-            return Feedback(False, f"`{name}` = {shown}{said}: {message}")
+        try:
+            hit = bool(test(got))
+        except Exception:  # a hint that cannot read this answer does not apply to it
+            hit = False
+        if hit:
+            return Feedback(False, f"`{name}` = {quoted}{said}: {message}")
     if not exact and want.size == 1:
-        why = _rounding_or_percentage(float(got.ravel()[0]), float(want.ravel()[0]), atol, rtol)
+        why = rounding_or_percentage(
+            float(got.ravel()[0]), float(want.ravel()[0]), tolerance, decimals, written
+        )
         if why:
-            return Feedback(False, f"`{name}` = {shown}{said}: {why}")
+            return Feedback(False, f"`{name}` = {quoted}{said}: {why}")
     close = exact and bool(np.allclose(got, want, rtol=1e-3, atol=0))
     why = (
         " It is close, but a count has to be exact."
         if close
         else " Recompute it step by step from the cells above."
     )
-    return Feedback(False, f"`{name}` = {shown}{said} is not right yet.{why}")
-
-
-def _rounding_or_percentage(got: float, want: float, atol: float, rtol: float) -> str:
-    """What to say about a number solved by hand that is right but rounded too far, or
-    given as a percentage; '' for anything else."""
-    tolerance = atol + rtol * abs(want)
-    needed = next((d for d in range(16) if 0.5 * 10.0**-d <= tolerance), 16)
-    for decimals in range(1, needed):
-        scale = 10.0**decimals
-        cut = np.trunc(want * scale) / scale
-        if any(np.isclose(got, v, rtol=0, atol=1e-9) for v in (round(want, decimals), cut)):
-            places = "decimal" if decimals == 1 else "decimals"
-            return (
-                f"close, but rounded to {decimals} {places}: give at least {needed} "
-                "decimals, or let Python compute it (3/8 rather than 0.38)."
-            )
-    if 0 < abs(want) <= 1 < abs(got) <= 100 and abs(got / 100 - want) <= 0.005:
-        return (
-            "that looks like a percentage: give the plain number, as a fraction of 1 "
-            "(a quarter is 0.25, not 25)."
-        )
-    return ""
-
-
-def _choice_key(text: str, spaces: bool = True) -> str:
-    """Case, surrounding spaces and quotes, repeated spaces and a sentence's closing
-    punctuation ("Diverges.") do not matter."""
-    text = text.strip()
-    while len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"`":
-        text = text[1:-1].strip()
-    text = text.rstrip(".!?,;: ").strip()
-    while len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"`":
-        text = text[1:-1].strip()
-    text = " ".join(text.split()) if spaces else "".join(text.split())
-    return text.casefold()
-
-
-def match_choice(answer: Any, choices: Sequence[Any]) -> Any:
-    """The choice ``answer`` stands for, or ``None``."""
-    try:
-        if answer in choices:
-            return answer
-    except TypeError:  # e.g. an array, which cannot be compared with ==
-        return None
-    if not isinstance(answer, str):
-        return None
-    texts = [c for c in choices if isinstance(c, str)]
-    for spaces in (True, False):  # first as written, then ignoring every space
-        hits = [c for c in texts if _choice_key(c, spaces) == _choice_key(answer, spaces)]
-        if len(hits) == 1:
-            return hits[0]
-    return None
-
-
-_LOSS_NAMES = {
-    "binarycrossentropy": "binary_crossentropy",
-    "categoricalcrossentropy": "categorical_crossentropy",
-    "sparsecategoricalcrossentropy": "sparse_categorical_crossentropy",
-    "mse": "mse",
-    "meansquarederror": "mse",
-}
-
-
-def read_loss(loss: Any) -> tuple[str, bool] | None:
-    """A Keras loss as ``(name, from_logits)``, e.g. ``("categorical_crossentropy", False)``.
-
-    The loss may be given as text (``"categorical_crossentropy"``,
-    ``"keras.losses.CategoricalCrossentropy()"``), as an instance
-    (``keras.losses.CategoricalCrossentropy()``), its class, or a function
-    (``keras.losses.categorical_crossentropy``). ``None`` when it is none of the losses
-    the exercises ask about.
-    """
-    if isinstance(loss, str):
-        name = loss
-        logits = bool(re.search(r"from_logits\s*=\s*true", loss, re.IGNORECASE))
-    elif isinstance(loss, type) or (callable(loss) and not hasattr(loss, "get_config")):
-        name, logits = getattr(loss, "__name__", ""), False
-    elif callable(loss):
-        try:
-            config = loss.get_config()
-        except Exception:  # a learner's object: not a Keras loss
-            return None
-        name, logits = str(config.get("name", "")), bool(config.get("from_logits", False))
-    else:
-        return None
-    key = re.sub(r"[^a-z]", "", re.sub(r"\(.*", "", name.strip().strip("\"'`")).lower())
-    key = key.removeprefix("tf").removeprefix("keras").removeprefix("losses")
-    found = _LOSS_NAMES.get(key)
-    return None if found is None else (found, logits)
+    return Feedback(False, f"`{name}` = {quoted}{said} is not right yet.{why}")
 
 
 def check_choice(answer: Any, correct: Any, name: str, explanations: dict[Any, str]) -> Feedback:
     """A multiple-choice answer, with an explanation for each choice.
 
     ``correct`` is the right choice, or a tuple/list/set of choices that are all
-    right (their explanations say what each one costs). Text answers are
-    matched regardless of case, surrounding spaces and quotes and closing punctuation
-    ("Diverges."), and the feedback says how the answer was read when it was not written
-    exactly as a choice.
+    right (their explanations say what each one costs). Answers are read by
+    :func:`~helpers.checks.reading.match_choice`: text regardless of case, surrounding
+    spaces and quotes and closing punctuation ("Diverges."), a one-element list or array, the
+    numbers a choice names in any order and form ("2, 0" or ``[0, 2]`` for "0 and 2"). The
+    feedback says how the answer was read when it was not written exactly as a choice.
     """
     if is_placeholder(answer):
         return not_attempted(name)
@@ -452,13 +421,15 @@ def check_choice(answer: Any, correct: Any, name: str, explanations: dict[Any, s
     choice = match_choice(answer, choices)
     if choice is None:
         listed = ", ".join(repr(c) for c in choices)
-        return Feedback(False, f"`{name}` = {answer!r} is not one of the choices: {listed}.")
-    said = "" if answer == choice else f" (read {answer!r} as {choice!r})"
+        return Feedback(False, f"`{name}` = {shown(answer)} is not one of the choices: {listed}.")
+    exactly = isinstance(answer, str) and answer == choice
+    said = "" if exactly else f" (read {shown(answer)} as {choice!r})"
     why = explanations.get(choice, "")
     if choice in right:
         return Feedback(True, f"`{name}` = {choice!r}{said}. {why}".strip())
     return Feedback(False, f"`{name}` = {choice!r}{said}: {why or 'not this one.'}")
 
 
-# Inputs on which the learners' activation functions are compared with the reference.
-TEST_INPUTS = np.array([-3.0, -1.5, -0.2, 0.0, 0.1, 0.7, 2.0, 5.0])
+# Inputs on which the learners' activation functions are compared with the reference: the
+# large ones catch a function that is only right near 0 (np.clip(z, 0, 5) for ReLU).
+TEST_INPUTS = np.array([-3.0, -1.5, -0.2, 0.0, 0.1, 0.7, 2.0, 5.0, 10.0, -20.0, 20.0])
