@@ -250,8 +250,10 @@ def check_binary_output(answer: Any, loss: Any = None) -> Feedback:
             "from_logits=True tells the loss the outputs are raw scores, so it applies a "
             "sigmoid itself. "
             + (
-                "On top of your sigmoid that gives sigmoid(p), always "
-                "between 0.5 and 0.73, and training stalls: drop from_logits or the activation."
+                "On top of your sigmoid that gives sigmoid(p), always between 0.5 and 0.73: "
+                "the loss reads every review as at least half positive, so it stays high and its "
+                "gradients are damped, even where the accuracy looks fine. Drop from_logits or "
+                "the activation."
                 if layer == "Dense(1, sigmoid)"
                 else "It is meant for Dense(1) without an activation, not for a softmax."
             )
