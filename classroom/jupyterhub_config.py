@@ -16,7 +16,9 @@ import pwd
 import sys
 from pathlib import Path
 
-from classroom import accounts, policy
+from jupyterhub.app import JupyterHub
+
+from classroom import accounts, hubexit, policy
 from classroom.settings import SECRETS_NAME, Settings, chapter_notebooks
 from classroom.spawner import CourseAuthenticator, give_chapters
 
@@ -198,3 +200,7 @@ c.Spawner.environment["COURSE_CLASS_FEED"] = lambda spawner: (
 )
 c.JupyterHub.services = services
 c.JupyterHub.load_roles = roles
+
+# --- stopping ----------------------------------------------------------------------------------
+# The process ends at the latest 20 s after JupyterHub's cleanup has finished (hubexit.py).
+hubexit.exit_after_cleanup(JupyterHub)
