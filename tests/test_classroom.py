@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -156,6 +157,10 @@ class Classroom:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+            if "had not exited" in self.log.read_text(errors="replace"):
+                # classroom/hubexit.py ended a hub that hung after its cleanup: say so, with
+                # the stacks it logged, so the cause can be found (the stop itself was clean).
+                warnings.warn(f"the hub hung after its cleanup:\n{self.tail(80)}", stacklevel=2)
         hub_module.stop_leftovers(self.dir.resolve())  # never leave a test's processes behind
 
 
