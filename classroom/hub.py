@@ -224,18 +224,6 @@ def remove_class_groups(settings: Settings) -> None:
         cgroups.remove_tree(found, settings.cgroup_parent)
 
 
-# How long a stopped hub may take to exit once its cleanup is done (hubexit.py ends it after
-# 20 s at the latest; this is the launcher's own limit, should the hub's process hang anyway).
-EXIT_GRACE = 40.0
-
-
-def cleaned_up_but_alive(folder: Path, stopped_at: float) -> bool:
-    """True when a stopped hub is past :data:`EXIT_GRACE` and has finished its cleanup:
-    JupyterHub removes its PID file as the last step of its cleanup."""
-    finished = not (folder / "state" / "jupyterhub.pid").exists()
-    return finished and time.monotonic() - stopped_at > EXIT_GRACE
-
-
 def run_hub(folder: Path, settings: Settings, on_ready: Callable[[], None] | None = None) -> int:
     """Run the hub until it exits or this process gets Ctrl-C / SIGTERM; clean up."""
     proc = start_hub_process(folder)
@@ -257,22 +245,11 @@ def run_hub(folder: Path, settings: Settings, on_ready: Callable[[], None] | Non
         if wait_for(lambda: proc.poll() is not None or ready(), 60):
             if proc.poll() is None and on_ready:
                 on_ready()
-        stopped_at: float | None = None
         while proc.poll() is None:
             try:
                 proc.wait(timeout=1)
             except subprocess.TimeoutExpired:
-                if stopping and stopped_at is None:
-                    stopped_at = time.monotonic()
-                if stopped_at is not None and cleaned_up_but_alive(folder, stopped_at):
-                    print(
-                        f"The hub finished its cleanup but had not exited {EXIT_GRACE:g} s after "
-                        "the stop; ending its process.",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    proc.kill()
-                    proc.wait()
+                pass
         code = proc.returncode
     finally:
         if proc.poll() is None:

@@ -70,16 +70,3 @@ def test_after_a_cleanup_the_process_ends_at_its_atexit_callbacks(monkeypatch):
     assert codes == [0], "ends with status 0, skipping the interpreter's finalisation"
     for timer in [t for t in threading.enumerate() if isinstance(t, threading.Timer)]:
         timer.cancel()
-
-
-def test_the_launcher_ends_a_hub_only_once_its_cleanup_is_done(tmp_path, monkeypatch):
-    from classroom import hub
-
-    (tmp_path / "state").mkdir()
-    pid_file = tmp_path / "state" / "jupyterhub.pid"
-    pid_file.write_text("123\n")
-    long_ago = hub.time.monotonic() - hub.EXIT_GRACE - 1
-    assert not hub.cleaned_up_but_alive(tmp_path, long_ago), "cleanup not finished: wait"
-    pid_file.unlink()  # JupyterHub's last cleanup step
-    assert hub.cleaned_up_but_alive(tmp_path, long_ago)
-    assert not hub.cleaned_up_but_alive(tmp_path, hub.time.monotonic()), "within the grace"
