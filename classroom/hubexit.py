@@ -10,16 +10,11 @@ not exit keeps `classroom stop` waiting, and a service manager would count it as
 :func:`exit_after_cleanup` wraps ``JupyterHub.cleanup``: when the cleanup has finished, a
 daemon timer starts; if the process is still there ``grace`` seconds later, the timer writes
 every thread's stack to the hub's log (so the cause can be found) and ends the process with
-status 0, the status a completed cleanup earns. A daemon thread cannot run once the
-interpreter has begun to finalise, and a second run showed the hang outlasting the timer, so
-the process also ends at its atexit callbacks, before that finalisation (whose object
-teardown is the remaining suspect), with its output flushed.
+status 0, the status a completed cleanup earns. A hub that exits in time never sees it.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import faulthandler
 import functools
 import os
@@ -56,17 +51,7 @@ def exit_after_cleanup(
         timer = threading.Timer(grace, overdue)
         timer.daemon = True  # never what keeps the process alive
         timer.start()
-        # Past the atexit callbacks, the interpreter's finalisation no longer lets the timer
-        # run; the cleanup is complete, so nothing is lost by ending there (logs flushed).
-        atexit.register(_flush_and_end, end)
         return result
 
     cleanup._course_exit_after = True  # type: ignore[attr-defined]
     app_class.cleanup = cleanup
-
-
-def _flush_and_end(end: Callable[[int], None]) -> None:
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    end(0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
 import threading
 
 from classroom import hubexit
@@ -50,23 +49,4 @@ def test_the_timer_starts_only_once_cleanup_has_finished():
     timers = [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
     assert timers and all(t.daemon for t in timers), "it never keeps the process alive"
     for timer in timers:
-        timer.cancel()
-
-
-def test_after_a_cleanup_the_process_ends_at_its_atexit_callbacks(monkeypatch):
-    registered = []
-    monkeypatch.setattr(atexit, "register", lambda fn, *args: registered.append((fn, args)))
-    codes: list[int] = []
-
-    class Hub:
-        async def cleanup(self):
-            return None
-
-    hubexit.exit_after_cleanup(Hub, grace=60, end=codes.append)
-    assert registered == [], "nothing before a cleanup"
-    asyncio.run(Hub().cleanup())
-    [(fn, args)] = registered
-    fn(*args)
-    assert codes == [0], "ends with status 0, skipping the interpreter's finalisation"
-    for timer in [t for t in threading.enumerate() if isinstance(t, threading.Timer)]:
         timer.cancel()
