@@ -16,11 +16,17 @@ import pwd
 import sys
 from pathlib import Path
 
-from jupyterhub.app import JupyterHub
-
 from classroom import accounts, hubexit, policy
 from classroom.settings import SECRETS_NAME, Settings, chapter_notebooks
 from classroom.spawner import CourseAuthenticator, give_chapters
+
+# First, before JupyterHub starts its services and the students' servers: a hub started in the
+# background inherits Ctrl-C ignored, and its services would too, so that every stop waited
+# 30 s for each of them (hubexit.py).
+if restored := hubexit.answer_interrupts():
+    print(
+        f"The hub acts on {' and '.join(restored)} again (they came in ignored).", file=sys.stderr
+    )
 
 FOLDER = Path(os.environ["COURSE_CLASSROOM_DIR"])
 SETTINGS = Settings.load(FOLDER)
@@ -200,7 +206,3 @@ c.Spawner.environment["COURSE_CLASS_FEED"] = lambda spawner: (
 )
 c.JupyterHub.services = services
 c.JupyterHub.load_roles = roles
-
-# --- stopping ----------------------------------------------------------------------------------
-# The process ends at the latest 20 s after JupyterHub's cleanup has finished (hubexit.py).
-hubexit.exit_after_cleanup(JupyterHub)

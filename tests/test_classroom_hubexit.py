@@ -1,52 +1,44 @@
-"""classroom/hubexit.py: a hub that hangs after its cleanup still ends, with its stacks logged."""
+"""classroom/hubexit.py: a hub started with Ctrl-C ignored acts on it again, and so does what
+it starts (JupyterHub stops its services with SIGINT first)."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
+import subprocess
+import sys
+from pathlib import Path
 
-from classroom import hubexit
+ROOT = Path(__file__).resolve().parent.parent
 
-
-class FakeHub:
-    cleaned = 0
-
-    async def cleanup(self):
-        FakeHub.cleaned += 1
-        return "done"
-
-
-def test_a_hub_still_there_after_its_cleanup_is_ended_with_status_0(capfd):
-    ended = threading.Event()
-    codes: list[int] = []
-
-    def end(code: int) -> None:
-        codes.append(code)
-        ended.set()
-
-    hubexit.exit_after_cleanup(FakeHub, grace=0.05, end=end)
-    hubexit.exit_after_cleanup(FakeHub, grace=0.05, end=end)  # a second load wraps nothing
-    assert asyncio.run(FakeHub().cleanup()) == "done" and FakeHub.cleaned == 1
-    assert ended.wait(10), "the timer ends the process"
-    assert codes == [0]
-    err = capfd.readouterr().err
-    assert "had not exited 0.05 s after its cleanup" in err
-    assert "Thread" in err or "Current thread" in err, "every thread's stack is logged"
+# A process started the way `nohup` or a CI runner starts one: SIGINT and SIGQUIT ignored. It
+# calls answer_interrupts() (or not), then starts a child, as the hub starts its services, and
+# prints which of the two signals the child ignores.
+SCRIPT = """
+import signal, subprocess, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+if sys.argv[1] == "fix":
+    from classroom.hubexit import answer_interrupts
+    print("restored", *answer_interrupts())
+    print("again", *answer_interrupts())
+child = (
+    "import signal; print('child ignores', *[s.name for s in (signal.SIGINT, signal.SIGQUIT)"
+    " if signal.getsignal(s) is signal.SIG_IGN])"
+)
+subprocess.run([sys.executable, "-c", child], check=True)
+"""
 
 
-def test_the_timer_starts_only_once_cleanup_has_finished():
-    started = []
+def run(mode: str) -> list[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, mode], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.splitlines()
 
-    class Slow:
-        async def cleanup(self):
-            started.append(threading.active_count())
-            await asyncio.sleep(0)
 
-    hubexit.exit_after_cleanup(Slow, grace=60, end=lambda code: None)
-    before = threading.active_count()
-    asyncio.run(Slow().cleanup())
-    assert started and threading.active_count() == before + 1, "one timer, after the cleanup"
-    timers = [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
-    assert timers and all(t.daemon for t in timers), "it never keeps the process alive"
-    for timer in timers:
-        timer.cancel()
+def test_ignored_interrupts_are_inherited_without_the_fix():
+    assert run("none") == ["child ignores SIGINT SIGQUIT"], "the cause: ignored stays ignored"
+
+
+def test_answer_interrupts_gives_the_process_and_its_children_the_defaults():
+    assert run("fix") == ["restored SIGINT SIGQUIT", "again", "child ignores"]
