@@ -89,7 +89,7 @@ DEV_COMMANDS = ("test", "lock")
 # CPU-seconds over its time in the benchmark), so a second worker fills the idle time: on
 # 2 cores the suite took 299 s, against about 520 s in one process. Passing -n (e.g. `-n 0`:
 # one process) overrides it.
-TEST_WORKERS = ("-n", "2", "--dist", "loadfile")
+TEST_WORKERS = ("-n", "2", "--dist", "loadfile", "--no-loadscope-reorder")
 BENCH_COMMANDS = {
     "bench": "bench.run",
     "margins": "bench.margins",

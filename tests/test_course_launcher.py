@@ -219,7 +219,16 @@ def test_test_installs_the_maintainers_lock_too(course):
     ]
     # The classroom's hub too: its tests import it before any of them starts a hub.
     assert installs[-1][-2:] == ["-r", str(module.ROOT / "requirements/classroom.txt")]
-    assert calls[-1][1:] == ["-m", "pytest", "-n", "2", "--dist", "loadfile", "-q"]
+    assert calls[-1][1:] == [
+        "-m",
+        "pytest",
+        "-n",
+        "2",
+        "--dist",
+        "loadfile",
+        "--no-loadscope-reorder",
+        "-q",
+    ]
     calls.clear()
     module.main(["test"])  # installed once: the stamp remembers
     assert not [cmd for cmd in calls if "install" in cmd]
