@@ -7,11 +7,12 @@ network: it takes two functions,
 - ``tag(sentence) -> [(text, type), ...]`` (the entity tagger),
 
 and an :class:`AnswerIndex` over the training pairs. :meth:`ChatEngine.reply`
-predicts the label, finds the training question **with that label** most
-similar to the sentence (cosine similarity of TF-IDF vectors of character
-n-grams) and answers with that question's answer, mentioning an entity where
-one was found (:func:`echo_entities`). :func:`chat_widget` only wires a text
-box to :func:`ChatEngine.reply` and :func:`render_history`.
+predicts the label, finds the training question **with that label** (with any
+label, when the classifier is unsure) most similar to the sentence (cosine
+similarity of TF-IDF vectors of character n-grams) and answers with that
+question's answer, mentioning an entity where one was found
+(:func:`echo_entities`). :func:`chat_widget` only wires a text box to
+:func:`ChatEngine.reply` and :func:`render_history`.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from helpers.datasets import CHATBOT_LABELS
+from helpers.korean import has_final_consonant
 
 __all__ = [
     "LABEL_NAMES",
     "Reply",
     "AnswerIndex",
+    "TITLES",
+    "address",
     "echo_entities",
     "ChatEngine",
     "render_history",
@@ -51,6 +55,7 @@ class Reply:
     matched_question: str = ""
     answer: str = ""
     similarity: float = 0.0
+    unsure: bool = False  # the classifier was unsure, so every label's questions were searched
 
 
 class AnswerIndex:
@@ -104,23 +109,90 @@ class AnswerIndex:
         return row, float(sims[row])
 
 
-def echo_entities(answer: str, entities: Sequence[tuple[str, str]]) -> str:
-    """Mention the first person, place or organisation found, before the answer.
+# Words that follow a name as a title or a form of address ("김민수 선생님", "민준 형"). The engine
+# keeps the one the sentence used, so the reply does not swap a teacher's title for a stiff 님.
+TITLES = (
+    "선생님", "교수님", "사장님", "회장님", "부장님", "과장님", "팀장님", "대표님", "감독님",
+    "선배님", "작가님", "선생", "교수", "사장", "회장", "부장", "과장", "팀장", "대표", "감독",
+    "선배", "후배", "선수", "작가", "씨", "님", "오빠", "누나", "언니", "형",
+)  # fmt: skip
+# What may follow a title: the end, a space or punctuation, or the first syllable of a particle
+# (선생님이, 형이랑, 언니한테). "형편" is not 형 plus a particle, so it is not a title.
+_AFTER_TITLE = set(" ,.!?~") | set("이가은는을를과와께에도의랑하한만처보")
 
-    A person (PS): "지수 님 이야기군요." (님 after a name stands apart). A place or an
-    organisation (LC, OG): "부산 이야기군요." Dates, times and quantities are not echoed (a template
-    would rarely fit them). Nothing to echo: the answer unchanged.
+
+def _title_at(text: str, start: int) -> str:
+    """The title that begins at ``text[start]`` (one space before it allowed), or ""."""
+    rest = text[start:]
+    rest = rest[1:] if rest.startswith(" ") else rest
+    for title in TITLES:  # longer titles first: 선생님 before 선생
+        if rest.startswith(title):
+            after = rest[len(title) : len(title) + 1]
+            if not after or after in _AFTER_TITLE:
+                return title
+    return ""
+
+
+def _is_hangul(text: str) -> bool:
+    return bool(text) and all("\uac00" <= ch <= "\ud7a3" for ch in text)
+
+
+def address(name: str, sentence: str = "") -> str:
+    """How the engine names a person: "김민수 선생님", "민준이", "지수", "김민수".
+
+    A title the sentence puts after the name is kept ("김민수 선생님이 보고 싶어" ->
+    "김민수 선생님"). Without one, the person is spoken of as a friend would: a given name of
+    two syllables that ends in a consonant takes the familiar 이 (민준 -> 민준이; 지수 stays
+    지수), and a full name stays as it is, with no honorific added.
+    """
+    position = sentence.find(name) if name else -1
+    title = _title_at(sentence, position + len(name)) if position >= 0 else ""
+    if title:
+        return f"{name} {title}"
+    if len(name) == 2 and _is_hangul(name) and has_final_consonant(name):
+        return name + "이"
+    return name
+
+
+def _title_in(answer: str, title: str) -> int:
+    """Where ``title`` starts a word of ``answer`` as a title, or -1."""
+    for start in range(len(answer)):
+        if (start == 0 or answer[start - 1] == " ") and _title_at(answer, start) == title:
+            return start
+    return -1
+
+
+def echo_entities(answer: str, entities: Sequence[tuple[str, str]], sentence: str = "") -> str:
+    """Mention the first person, place or organisation found, naming it once.
+
+    A person (PS) is named as :func:`address` says, from how ``sentence`` names them: "민준이
+    이야기군요.", "김민수 선생님 이야기군요.". When the answer already speaks of the person by
+    the title the sentence used ("선생님도 좋아할 거예요."), the name goes there instead of a
+    second mention: "김민수 선생님도 좋아할 거예요.". A place or an organisation (LC, OG):
+    "부산 이야기군요." Dates, times and quantities are not echoed (a template would rarely fit
+    them). Nothing to echo: the answer unchanged.
     """
     for text, kind in entities:
         if kind == "PS":
-            return f"{text} 님 이야기군요. {answer}"
+            who = address(text, sentence)
+            title = who[len(text) + 1 :] if who.startswith(text + " ") else ""
+            at = _title_in(answer, title) if title else -1
+            if at >= 0:
+                return answer[:at] + who + answer[at + len(title) :]
+            return f"{who} 이야기군요. {answer}"
         if kind in ("LC", "OG"):
             return f"{text} 이야기군요. {answer}"
     return answer
 
 
 class ChatEngine:
-    """Sentence -> label (``classify``) + entities (``tag``) -> reply from ``index``."""
+    """Sentence -> label (``classify``) + entities (``tag``) -> reply from ``index``.
+
+    The reply comes from the training questions of the predicted label. When ``classify`` is
+    unsure (its highest probability below ``unsure_below``), a label is little more than a
+    guess, so the engine searches the questions of every label instead and takes the label of
+    the closest one: a travel plan the CNN half reads as love still gets a travel answer.
+    """
 
     def __init__(
         self,
@@ -128,9 +200,11 @@ class ChatEngine:
         tag: Callable[[str], list[tuple[str, str]]],
         index: AnswerIndex,
         label_names: Sequence[str] = LABEL_NAMES,
+        unsure_below: float = 0.6,
     ):
         self.classify, self.tag, self.index = classify, tag, index
         self.label_names = tuple(label_names)
+        self.unsure_below = float(unsure_below)
 
     def reply(self, sentence: str) -> Reply:
         if not isinstance(sentence, str):
@@ -145,11 +219,16 @@ class ChatEngine:
                 f"expected {len(self.label_names)}, one per label."
             )
         label = int(np.argmax(probs))
+        unsure = bool(probs[label] < self.unsure_below)
         found = list(self.tag(sentence))
-        row, similarity = self.index.nearest(sentence, label)
+        if unsure:  # search every label; the closest question's label becomes the reply's
+            row, similarity = self.index.nearest(sentence)
+            label = int(self.index.labels[row])
+        else:
+            row, similarity = self.index.nearest(sentence, label)
         answer = self.index.answers[row]
         return Reply(
-            echo_entities(answer, found),
+            echo_entities(answer, found, sentence),
             label,
             self.label_names[label],
             float(probs[label]),
@@ -157,6 +236,7 @@ class ChatEngine:
             self.index.questions[row],
             answer,
             similarity,
+            unsure,
         )
 
 

@@ -83,7 +83,7 @@ def test_reply_comes_from_the_predicted_labels_answers(index, label):
 
 def test_reply_echoes_people_then_places_never_dates(index):
     cases = [
-        ([("지수", "PS"), ("부산", "LC")], "지수 님 이야기군요. "),
+        ([("지수", "PS"), ("부산", "LC")], "지수 이야기군요. "),
         ([("내일", "DT"), ("부산", "LC")], "부산 이야기군요. "),
         ([("KLUE", "OG")], "KLUE 이야기군요. "),
         ([("내일", "DT"), ("3개", "QT")], ""),
@@ -92,6 +92,65 @@ def test_reply_echoes_people_then_places_never_dates(index):
         engine = chat.ChatEngine(fixed_classifier(1), lambda s, f=found: f, index)
         reply = engine.reply("헤어지고 힘들어")
         assert reply.text == prefix + reply.answer and reply.entities == found
+
+
+@pytest.mark.parametrize(
+    ("name", "sentence", "expected"),
+    [
+        ("민준", "내일 민준이랑 부산에 가", "민준이"),  # a friend: the familiar 이, no 님
+        ("지수", "지수랑 놀고 싶어", "지수"),  # after a vowel: the name alone
+        ("김민수", "김민수 만났어", "김민수"),  # a full name: no honorific added
+        ("김민수", "김민수 선생님이 보고 싶어", "김민수 선생님"),  # the title kept
+        ("민준", "민준 형이랑 싸웠어", "민준 형"),
+        ("지수", "지수 씨한테 물어볼래", "지수 씨"),
+        ("민준", "민준 형편이 어려워", "민준이"),  # 형편 is a word, not the title 형
+        ("민준", "", "민준이"),  # no sentence: no title to keep
+    ],
+)
+def test_address_keeps_the_title_and_speaks_of_a_friend_plainly(name, sentence, expected):
+    assert chat.address(name, sentence) == expected
+    assert not chat.address(name, sentence).endswith(" 님") or " 님" in sentence
+
+
+def test_a_person_with_a_title_is_named_once():
+    sentence = "김민수 선생님이 보고 싶어"
+    found = [("김민수", "PS")]
+    # the answer already speaks of the teacher: the name goes there, no second mention
+    text = chat.echo_entities("선생님도 좋아할 거예요.", found, sentence)
+    assert text == "김민수 선생님도 좋아할 거예요."
+    assert text.count("김민수") == 1 and text.count("선생님") == 1
+    # an answer that does not mention them: one echo, with the title the sentence used
+    text = chat.echo_entities("마음을 전해 보세요.", found, sentence)
+    assert text == "김민수 선생님 이야기군요. 마음을 전해 보세요."
+    # a title inside another word of the answer is not the person
+    text = chat.echo_entities("형편이 나아질 거예요.", [("민준", "PS")], "민준 형이 힘들대")
+    assert text == "민준 형 이야기군요. 형편이 나아질 거예요."
+
+
+def test_the_engine_passes_the_sentence_to_the_echo():
+    index = chat.AnswerIndex(["선생님 보고 싶다"], ["선생님도 좋아할 거예요."], [0])
+    engine = chat.ChatEngine(fixed_classifier(0), lambda s: [("김민수", "PS")], index)
+    reply = engine.reply("김민수 선생님이 보고 싶어")
+    assert (
+        reply.text == "김민수 선생님도 좋아할 거예요." and reply.answer == "선생님도 좋아할 거예요."
+    )
+    friend = chat.ChatEngine(fixed_classifier(0), lambda s: [("민준", "PS")], index)
+    assert friend.reply("민준이가 보고 싶어").text == "민준이 이야기군요. 선생님도 좋아할 거예요."
+
+
+def test_an_unsure_label_searches_every_label(index):
+    def unsure(sentences):  # love, barely: a guess
+        return np.array([[0.3, 0.2, 0.5]])
+
+    engine = chat.ChatEngine(unsure, no_entities, index)
+    reply = engine.reply("오늘 너무 심심해")
+    assert reply.unsure and reply.matched_question == "오늘 너무 심심해"
+    assert reply.label == 0 and reply.label_name == chat.LABEL_NAMES[0]
+    assert reply.confidence == pytest.approx(0.3) and reply.answer in index.answers_for(0)
+    sure = chat.ChatEngine(fixed_classifier(2, 0.6), no_entities, index).reply("오늘 너무 심심해")
+    assert not sure.unsure and sure.label == 2 and sure.answer in index.answers_for(2)
+    never = chat.ChatEngine(unsure, no_entities, index, unsure_below=0).reply("오늘 너무 심심해")
+    assert not never.unsure and never.label == 2
 
 
 def test_empty_or_odd_input(index):
