@@ -13,6 +13,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from helpers.tables import markdown_table  # here too: the notebooks' plotting.markdown_table
 
@@ -33,6 +34,11 @@ __all__ = [
 
 # Old Keras (and TF 1.x tutorials) wrote "acc"; Keras 2.3+ and 3 write "accuracy".
 _ALIASES = {"acc": "accuracy", "val_acc": "val_accuracy"}
+
+
+def _whole_epochs(ax: plt.Axes) -> None:
+    """Ticks only at whole numbers on the x axis: there is no epoch 2.5."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def history_dict(history: Any) -> dict[str, list[float]]:
@@ -92,6 +98,7 @@ def plot_history(
         if val is not None:
             ax.plot(epochs, val, "s--", ms=3, label=f"validation {metric}")
         ax.set_xlabel("epoch")
+        _whole_epochs(ax)
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend()
@@ -134,6 +141,7 @@ def plot_curves(
         fig = ax.figure
     for name, values in curves.items():
         ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=3, label=name)
+    _whole_epochs(ax)  # the x values are counts 1, 2, 3, ...
     return _finish(fig, ax, xlabel, ylabel, title)
 
 
@@ -173,6 +181,7 @@ def plot_runs(
         ax.fill_between(
             epochs, values.min(axis=0), values.max(axis=0), color=line.get_color(), alpha=0.2, lw=0
         )
+    _whole_epochs(ax)
     return _finish(fig, ax, xlabel, ylabel, title, legend_size=8)
 
 

@@ -156,3 +156,27 @@ def test_plot_runs_draws_the_mean_and_shades_the_spread():
 def test_plot_runs_refuses_curves_of_different_lengths():
     with pytest.raises(ValueError, match="equally long curves"):
         plotting.plot_runs({"Adam": [[1.0, 0.5], [1.0]]}, ylabel="loss")
+
+
+def _visible_ticks(ax):
+    low, high = sorted(ax.get_xlim())
+    return [t for t in ax.get_xticks() if low <= t <= high]
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: plotting.plot_history({"loss": [0.9, 0.5, 0.4]}, metrics=["loss"]),
+        lambda: plotting.plot_curves({"adam": [0.9, 0.5, 0.4], "sgd": [1.0, 0.8]}, ylabel="loss"),
+        lambda: plotting.plot_runs({"adam": [[0.9, 0.5, 0.4], [1.0, 0.6, 0.3]]}, ylabel="loss"),
+    ],
+    ids=["plot_history", "plot_curves", "plot_runs"],
+)
+def test_epoch_axes_tick_only_whole_epochs(draw):
+    # Three epochs on matplotlib's default locator give ticks at 1.25, 1.5, ...: no such epochs.
+    fig = draw()
+    fig.canvas.draw()
+    ticks = _visible_ticks(fig.axes[0])
+    assert len(ticks) >= 2
+    assert all(float(t).is_integer() for t in ticks), ticks
+    plt.close(fig)
