@@ -21,6 +21,7 @@ for _name, _value in KERNEL_ENV.items():
 # long ones run beside each other and the many short files fill the gaps, instead of a long
 # chapter starting last and running alone. Within a file the order never changes.
 LONGEST_FIRST = (
+    "tests/test_run_twice.py",  # every chapter, twice: about 8 minutes of one worker
     "tests/test_classroom.py",
     "notebooks/05_",
     "notebooks/06_",

@@ -1,0 +1,68 @@
+"""Every chapter survives "Run All" twice in one kernel, as a learner's restless clicking does.
+
+nbval runs each notebook once, in a fresh kernel. A learner does more: runs a cell again, or
+the whole notebook again after an experiment, in the same kernel. A cell that consumes its own
+input (``del x``), a model trained on from where the last run stopped, or a claim check that
+reads a count left over from the first pass then fails, though the notebook passes nbval.
+
+Each chapter runs here from a copy in a temporary folder (its saved models go there, never
+beside the committed notebook another worker may be running), with the course's data and the
+kernels' environment, twice top to bottom in one kernel. Cells tagged ``raises-exception``
+may raise, as under nbval. Slow: about twice each chapter's benchmark time.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from helpers.chapters import CHAPTERS
+
+ROOT = Path(__file__).resolve().parent.parent
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the colours of IPython's tracebacks
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.number for c in CHAPTERS])
+def test_run_all_twice_in_one_kernel(chapter, tmp_path, monkeypatch):
+    source = ROOT / "notebooks" / chapter.notebook
+    copied = tmp_path / chapter.notebook
+    shutil.copy(source, copied)
+    data = os.environ.get("COURSE_DATA_DIR")
+    if data:  # relative to the project, as .ci/run sets it; the kernel runs elsewhere
+        monkeypatch.setenv("COURSE_DATA_DIR", str((ROOT / data).resolve()))
+    nb = nbformat.read(copied, as_version=4)
+    once = list(nb.cells)
+    nb.cells = once + [copy.deepcopy(cell) for cell in once]
+    for second, cell in enumerate(nb.cells[len(once) :]):
+        cell["id"] = f"again-{second}"  # ids must stay unique
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        run = "second" if _failed_index(nb) >= len(once) else "first"
+        plain = ANSI.sub("", str(err))[-3000:]
+        pytest.fail(
+            f"{chapter.notebook}: the {run} Run All failed at cell "
+            f"[{_failed_index(nb) % len(once)}]:\n{plain}",
+            pytrace=False,
+        )
+
+
+def _failed_index(nb) -> int:
+    """The index of the cell whose output holds the error (the last one that ran)."""
+    for index in range(len(nb.cells) - 1, -1, -1):
+        cell = nb.cells[index]
+        if cell.cell_type == "code" and any(o.get("output_type") == "error" for o in cell.outputs):
+            return index
+    return -1
