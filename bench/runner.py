@@ -33,6 +33,7 @@ from bench.common import (
 from bench.cpu import describe as describe_cpu
 
 BASELINES = ROOT / "bench" / "baselines"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # IPython colours its tracebacks' error lines
 
 # Which baseline (bench/baselines/NAME.py) runs beside which chapter: the registry's
 # ``baseline`` entries (helpers/chapters.py), e.g. {"03": "mnist_recipe", ...}.
@@ -92,7 +93,7 @@ def run_notebook(path: Path, env: dict[str, str], timeout: int = 1800) -> dict:
         try:
             client.execute(env=kernel_env)  # passed on to the kernel it starts
         except CellExecutionError as err:
-            error = str(err).strip().splitlines()[-1][:300]
+            error = ANSI.sub("", str(err)).strip().splitlines()[-1][:300]  # no colour codes
         seconds = time.perf_counter() - start
         last = parse_peak_cell(
             "".join(output.get("text", "") for output in nb.cells[-1].get("outputs", []))

@@ -7,12 +7,15 @@ reads a count left over from the first pass then fails, though the notebook pass
 
 Each chapter runs here from a copy in a temporary folder (its saved models go there, never
 beside the committed notebook another worker may be running), with the course's data and the
-kernels' environment, twice top to bottom in one kernel. Cells tagged ``raises-exception``
-may raise, as under nbval. Slow: about twice each chapter's benchmark time.
+kernels' environment, twice top to bottom in one kernel. In the second run every assert
+builds its message first (:func:`eager_messages`), so a message that would crash is found
+while the check still passes. Cells tagged ``raises-exception`` may raise, as under nbval.
+Slow: about twice each chapter's benchmark time.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import os
 import re
@@ -44,6 +47,8 @@ def test_run_all_twice_in_one_kernel(chapter, tmp_path, monkeypatch):
     nb.cells = once + [copy.deepcopy(cell) for cell in once]
     for second, cell in enumerate(nb.cells[len(once) :]):
         cell["id"] = f"again-{second}"  # ids must stay unique
+        if cell.cell_type == "code":
+            cell.source = eager_messages(cell.source)
     client = NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     )
@@ -66,3 +71,30 @@ def _failed_index(nb) -> int:
         if cell.cell_type == "code" and any(o.get("output_type") == "error" for o in cell.outputs):
             return index
     return -1
+
+
+class _EagerMessages(ast.NodeTransformer):
+    def visit_Assert(self, node: ast.Assert):  # noqa: N802 - ast's naming
+        if node.msg is None:
+            return node
+        return [ast.Expr(node.msg), node]
+
+
+def eager_messages(source: str) -> str:
+    """``assert ok, message`` -> ``message; assert ok, message``: the message is built even
+    when the assert holds, so a message that would itself fail (a name that does not exist, a
+    format that does not fit) fails here, not in front of a learner whose check just failed.
+    A cell Python cannot parse (IPython's ``%`` and ``!`` lines) is left as it is."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    return ast.unparse(ast.fix_missing_locations(_EagerMessages().visit(tree)))
+
+
+def test_eager_messages_builds_every_message_before_its_assert():
+    namespace: dict = {}
+    exec(eager_messages("x = 1\nassert x == 1, f'x is {x}'\nassert x"), namespace)  # noqa: S102
+    with pytest.raises(NameError):  # the message is broken, though the assert holds
+        exec(eager_messages("x = 1\nassert x == 1, f'{undefined_name}'"), {})  # noqa: S102
+    assert eager_messages("%time x = 1\nassert x, 'm'") == "%time x = 1\nassert x, 'm'"
