@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import os
 import re
 import shutil
 from pathlib import Path
@@ -28,6 +27,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from helpers.chapters import CHAPTERS
+from helpers.datasets import chosen_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the colours of IPython's tracebacks
@@ -39,9 +39,9 @@ def test_run_all_twice_in_one_kernel(chapter, tmp_path, monkeypatch):
     source = ROOT / "notebooks" / chapter.notebook
     copied = tmp_path / chapter.notebook
     shutil.copy(source, copied)
-    data = os.environ.get("COURSE_DATA_DIR")
-    if data:  # relative to the project, as .ci/run sets it; the kernel runs elsewhere
-        monkeypatch.setenv("COURSE_DATA_DIR", str((ROOT / data).resolve()))
+    data = chosen_data_dir()  # made absolute here: the kernel starts in another folder
+    if data:
+        monkeypatch.setenv("COURSE_DATA_DIR", str(data))
     nb = nbformat.read(copied, as_version=4)
     once = list(nb.cells)
     nb.cells = once + [copy.deepcopy(cell) for cell in once]
