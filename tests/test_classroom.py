@@ -170,7 +170,8 @@ class Classroom:
                 self.proc.wait(timeout=90)
             except subprocess.TimeoutExpired:
                 # Say where it hangs before ending it: the failure then names the cause.
-                self.log.open("a").write(hang_report([self.proc.pid, *self.processes()]))
+                with self.log.open("a") as log:
+                    log.write(hang_report(self.processes()))
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         hub_module.stop_leftovers(self.dir.resolve())  # never leave a test's processes behind
@@ -183,18 +184,27 @@ def _pgid(pid: int) -> int | None:
         return None
 
 
+def proc_status(pid: int) -> dict[str, str] | None:
+    """The fields of ``/proc/PID/status`` ("State", "SigIgn", ...), or None once it is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return None
+    return dict(line.split(":\t", 1) for line in lines if ":\t" in line)
+
+
 def hang_report(pids: list[int]) -> str:
     """Each process's state, kernel wait channel and stack, and its Python threads' stacks
     (when py-spy is installed): what a hang needs to be understood, read before the kill."""
     lines = ["", "--- hang report: processes that had not exited ---"]
     for pid in pids:
         proc = Path(f"/proc/{pid}")
+        status = proc_status(pid)
         try:
-            status = dict(
-                line.split(":\t", 1) for line in (proc / "status").read_text().splitlines()
-            )
             cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, ValueError):
+        except OSError:
+            continue
+        if status is None:
             continue
         lines.append(f"pid {pid} ({status.get('State', '?')}) ppid {status.get('PPid')}: {cmd}")
         for name in ("wchan", "stack"):
@@ -582,11 +592,8 @@ def service_pids(classroom) -> list[int]:
 def ended(pid: int) -> bool:
     """The process is gone, or a zombie: dead, until the hub reaps it at its next poll of the
     service (every 30 s, JupyterHub's ``Spawner.poll_interval``)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return True
-    return "\nState:\tZ" in status
+    status = proc_status(pid)
+    return status is None or status["State"].startswith("Z")
 
 
 def outside_the_browser(kernel, code: str):
@@ -738,14 +745,16 @@ def test_every_process_of_the_class_acts_on_ctrl_c(classroom, signed_in):
     with SIGINT first and waits 30 s before SIGTERM: ignored, a stop took 90 s."""
     ignoring, seen = [], []
     for pid in hub_module.classroom_processes(classroom.dir.resolve()):
+        status = proc_status(pid)
         try:
-            status = Path(f"/proc/{pid}/status").read_text()
             command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue  # ended meanwhile
+        if status is None:
+            continue
         what = " ".join(os.path.basename(part.decode()) for part in command[:3])
         seen.append(what)
-        ignored = int(status.split("SigIgn:")[1].split()[0], 16)
+        ignored = int(status["SigIgn"], 16)
         if ignored & (1 << (signal.SIGINT - 1)):
             ignoring.append(f"{pid} {what}")
     for part in ("jupyterhub", "configurable-http-proxy", "liveview", "jupyterhub-singleuser"):

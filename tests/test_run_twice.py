@@ -5,7 +5,7 @@ the whole notebook again after an experiment, in the same kernel. A cell that co
 input (``del x``), a model trained on from where the last run stopped, or a claim check that
 reads a count left over from the first pass then fails, though the notebook passes nbval.
 
-Each chapter runs here from a copy in a temporary folder (its saved models go there, never
+Each chapter runs here in a temporary folder (its saved models go there, never
 beside the committed notebook another worker may be running), with the course's data and the
 kernels' environment, twice top to bottom in one kernel. In the second run every assert
 builds its message first (:func:`eager_messages`), so a message that would crash is found
@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import re
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -26,23 +24,20 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from bench.runner import ANSI  # IPython's colour codes
 from helpers.chapters import CHAPTERS
 from helpers.datasets import chosen_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
-ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the colours of IPython's tracebacks
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.number for c in CHAPTERS])
 def test_run_all_twice_in_one_kernel(chapter, tmp_path, monkeypatch):
-    source = ROOT / "notebooks" / chapter.notebook
-    copied = tmp_path / chapter.notebook
-    shutil.copy(source, copied)
     data = chosen_data_dir()  # made absolute here: the kernel starts in another folder
     if data:
         monkeypatch.setenv("COURSE_DATA_DIR", str(data))
-    nb = nbformat.read(copied, as_version=4)
+    nb = nbformat.read(ROOT / "notebooks" / chapter.notebook, as_version=4)
     once = list(nb.cells)
     nb.cells = once + [copy.deepcopy(cell) for cell in once]
     for second, cell in enumerate(nb.cells[len(once) :]):
