@@ -8,6 +8,8 @@ plain way the chapters teach.
   batch at a time from word-index lists (chapters 4 and 7), instead of a matrix
   of every review that would need gigabytes;
 - :func:`multi_hot`: the same rows for a few sequences at once, as a NumPy array;
+- :func:`image_batches`: a ``tf.data`` dataset of uint8 images scaled to float32 one batch
+  at a time (chapter 5), so only the batches in flight are ever float32;
 - :class:`LengthBatches`: reviews sorted by length into batches, each padded
   only as far as its longest review needs (chapter 7's recurrent models);
 - :func:`grouped_steps`: ``fit`` runs many small training steps per call from
@@ -30,6 +32,7 @@ import numpy as np
 __all__ = [
     "multi_hot",
     "multi_hot_batches",
+    "image_batches",
     "LengthBatches",
     "grouped_steps",
     "release_training_programs",
@@ -107,6 +110,43 @@ def multi_hot_batches(
         ds = ds.shuffle(len(labels), seed=seed)
     ds = ds.ragged_batch(batch_size).map(lambda seqs, y: (encoder(seqs), y))
     return ds.prefetch(prefetch) if prefetch else ds
+
+
+def image_batches(
+    images: np.ndarray, labels: np.ndarray, batch_size: int = 128, shuffle: bool = False
+) -> Any:
+    """A ``tf.data.Dataset`` of ``(float32 pixels in [0, 1], labels)`` batches from uint8 images.
+
+    The images stay uint8 (a quarter of float32's memory) and are scaled batch by batch, as
+    training asks for them. With ``shuffle`` the order is new every epoch, drawn from the
+    seed of the last ``helpers.seed_everything`` call.
+
+    Under the hood: instead of shuffling the images themselves (which would keep a shuffle
+    buffer of all of them), the dataset shuffles their *row numbers*, batches those, and
+    fetches each batch's rows with ``tf.gather(images, rows)`` (TensorFlow's ``images[rows]``);
+    ``map`` scales them and ``prefetch(2)`` prepares two batches ahead.
+    """
+    import tensorflow as tf
+
+    if len(images) != len(labels):
+        raise ValueError(
+            f"There are {len(images)} images but {len(labels)} labels: pass one label per image."
+        )
+    if np.asarray(images).dtype != np.uint8:
+        raise ValueError(
+            f"image_batches expects uint8 pixels (0-255), got {np.asarray(images).dtype}: pass "
+            "the images as loaded, before dividing by 255."
+        )
+    pixels, answers = tf.constant(images), tf.constant(labels)
+    rows = tf.data.Dataset.range(len(labels))
+    if shuffle:
+        rows = rows.shuffle(len(labels))
+
+    def fetch(batch_rows: Any) -> tuple[Any, Any]:
+        batch = tf.gather(pixels, batch_rows)
+        return tf.cast(batch, tf.float32) / 255, tf.gather(answers, batch_rows)
+
+    return rows.batch(batch_size).map(fetch).prefetch(2)
 
 
 class LengthBatches:

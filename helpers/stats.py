@@ -7,10 +7,15 @@
   if both were equally good, each of those would go either way with probability 1/2.
   :func:`mcnemar_p_value` gives its p-value from the two counts alone.
 - :func:`compare`: both at once, for two vectors of predictions, with a one-line summary.
+- :func:`over_seeds`: two *methods* compared over several training runs (seeds), paired
+  seed by seed: the mean difference, its spread, a t-interval and the count of wins.
+  McNemar's test compares two trained models; this asks how a comparison moves when
+  the training itself is repeated.
 
-Both need only the binomial distribution and the normal quantile, which the standard
-library gives exactly (``math.comb``, ``statistics.NormalDist``), so importing this module
-costs a kernel no memory for SciPy's statistics package. The tests check every number
+The first three need only the binomial distribution and the normal quantile, which the
+standard library gives exactly (``math.comb``, ``statistics.NormalDist``), so importing this
+module costs a kernel no memory for SciPy's statistics package (:func:`over_seeds` loads
+SciPy's t distribution when it is called). The tests check every number
 against statsmodels, an independent implementation.
 """
 
@@ -25,9 +30,11 @@ import numpy as np
 __all__ = [
     "Comparison",
     "McNemarResult",
+    "SeedComparison",
     "compare",
     "mcnemar_exact",
     "mcnemar_p_value",
+    "over_seeds",
     "wilson_interval",
 ]
 
@@ -164,4 +171,78 @@ def compare(
         interval=(wilson_interval(hits[0], n), wilson_interval(hits[1], n)),
         mcnemar=mcnemar_exact(correct_a, correct_b),
         n=n,
+    )
+
+
+@dataclass(frozen=True)
+class SeedComparison:
+    """Two methods, each trained once per seed with everything else equal: paired differences."""
+
+    names: tuple[str, str]
+    measure: str
+    differences: tuple[float, ...]  # the first method's value minus the second's, seed by seed
+    lower_is_better: bool
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.differences))
+
+    @property
+    def spread(self) -> float:
+        """The sample standard deviation of the per-seed differences."""
+        return float(np.std(self.differences, ddof=1))
+
+    @property
+    def wins(self) -> int:
+        """Seeds on which the first method did better (a tie counts for neither)."""
+        d = np.asarray(self.differences)
+        return int(np.sum(d < 0) if self.lower_is_better else np.sum(d > 0))
+
+    def interval(self, confidence: float = 0.95) -> tuple[float, float]:
+        """A t-interval for the mean difference over seeds like these (n - 1 degrees of freedom)."""
+        from scipy.stats import t  # here: only a call loads SciPy's statistics
+
+        n = len(self.differences)
+        half = float(t.ppf(0.5 + confidence / 2, n - 1)) * self.spread / math.sqrt(n)
+        return self.mean - half, self.mean + half
+
+    def summary(self) -> str:
+        """Lines a notebook can print."""
+        (a, b), n = self.names, len(self.differences)
+        lo, hi = self.interval()
+        better = "lower" if self.lower_is_better else "higher"
+        per_seed = ", ".join(f"{d:+.3f}" for d in self.differences)
+        return (
+            f"{a} minus {b}, {self.measure} ({better} is better), seed by seed: {per_seed}\n"
+            f"mean {self.mean:+.3f}, spread (standard deviation) {self.spread:.3f}; 95% interval "
+            f"for the mean: {lo:+.3f} to {hi:+.3f} (t, {n - 1} degrees of freedom)\n"
+            f"{a} better with {self.wins} of {n} seeds"
+        )
+
+
+def over_seeds(
+    values_a: object,
+    values_b: object,
+    names: tuple[str, str] = ("A", "B"),
+    measure: str = "score",
+    lower_is_better: bool = False,
+) -> SeedComparison:
+    """Compare two methods run once per seed: ``values_a[i]`` and ``values_b[i]`` share seed i.
+
+    Pairing by seed matters: when both methods start from the same weights and see
+    the same batches, the seed's luck is shared and cancels in the difference.
+    """
+    a, b = (np.asarray(v, dtype="float64").ravel() for v in (values_a, values_b))
+    if a.shape != b.shape or a.size < 2:
+        raise ValueError(
+            f"over_seeds needs the same number of results for both methods, at least 2 (one per "
+            f"seed, in the same seed order); got {a.size} and {b.size}."
+        )
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise ValueError("over_seeds got a NaN or an infinite value: a training run diverged?")
+    return SeedComparison(
+        names=(str(names[0]), str(names[1])),
+        measure=str(measure),
+        differences=tuple(float(d) for d in a - b),
+        lower_is_better=bool(lower_is_better),
     )

@@ -153,3 +153,23 @@ def test_release_training_programs_keeps_weights_and_training_goes_on():
     gc.collect()
     model.fit(x, y, epochs=1, verbose=0)  # traces again and trains on
     assert model.optimizer.iterations.numpy() == 4
+
+
+def test_image_batches_scale_uint8_images_batch_by_batch_and_keep_labels():
+    images = np.random.default_rng(4).integers(0, 256, (50, 3, 3), dtype=np.uint8)
+    labels = np.arange(50)
+    helpers.seed_everything(5)
+    plain = list(speed.image_batches(images, labels, batch_size=16))
+    assert [len(y) for _, y in plain] == [16, 16, 16, 2]
+    x = np.concatenate([b.numpy() for b, _ in plain])
+    assert x.dtype == np.float32 and np.array_equal(x, images.astype("float32") / 255)
+    shuffled = speed.image_batches(images, labels, batch_size=16, shuffle=True)
+    first, second = ([y.numpy() for _, y in shuffled] for _ in range(2))
+    order = np.concatenate(first)
+    assert sorted(order) == list(range(50)) and not np.array_equal(order, np.concatenate(second))
+    for xb, yb in shuffled:  # every image still travels with its own label
+        assert np.array_equal(xb.numpy(), images[yb.numpy()].astype("float32") / 255)
+    with pytest.raises(ValueError, match="expects uint8"):
+        speed.image_batches(images / 255, labels)
+    with pytest.raises(ValueError, match="50 images but 3 labels"):
+        speed.image_batches(images, labels[:3])

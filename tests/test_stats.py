@@ -112,3 +112,33 @@ def test_mcnemar_extreme_splits_and_no_scipy_import():
     code = "import sys, helpers.stats; print('scipy.stats' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"  # a kernel pays no memory for SciPy's statistics
+
+
+def test_over_seeds_pairs_by_seed_and_matches_scipy():
+    from scipy import stats as scipy_stats
+
+    adam, momentum = [0.31, 0.29, 0.35, 0.30], [0.36, 0.36, 0.38, 0.33]
+    result = stats.over_seeds(
+        adam, momentum, names=("Adam", "momentum"), measure="val loss", lower_is_better=True
+    )
+    d = np.subtract(adam, momentum)
+    assert result.mean == pytest.approx(d.mean()) and result.spread == pytest.approx(d.std(ddof=1))
+    low, high = scipy_stats.ttest_rel(adam, momentum).confidence_interval(0.95)
+    assert result.interval() == pytest.approx((low, high))
+    assert result.wins == 4
+    assert stats.over_seeds(adam, momentum).wins == 0  # higher is better by default
+    text = result.summary()
+    assert "Adam minus momentum" in text and "4 of 4 seeds" in text and "3 degrees" in text
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "says"),
+    [
+        ([1.0], [2.0], "at least 2"),
+        ([1.0, 2.0], [1.0, 2.0, 3.0], "same number"),
+        ([1.0, np.nan], [1.0, 2.0], "diverged"),
+    ],
+)
+def test_over_seeds_refuses_what_it_cannot_compare(a, b, says):
+    with pytest.raises(ValueError, match=says):
+        stats.over_seeds(a, b)
