@@ -5,7 +5,7 @@
     python3 course.py test      # set up (once), then run every test (unit tests and nbval)
     python3 course.py setup     # only create/refresh the .venv
     python3 course.py bench     # measure every notebook (see bench/README.md)
-    python3 course.py margins | perturb | breakage | variants   # maintainers' tools (README)
+    python3 course.py margins | perturb | breakage | variants | pretrain   # maintainers' tools
     python3 course.py classroom start|report ...   # the class on one JupyterHub (README)
     python3 course.py progress  # the exercises you have passed, chapter by chapter
     python3 course.py site      # the course as a static website, built offline
@@ -96,6 +96,7 @@ BENCH_COMMANDS = {
     "perturb": "bench.perturb",
     "breakage": "bench.breakage",
     "variants": "bench.variants",
+    "pretrain": "bench.pretrain",
 }
 # Commands that need packages a learner's set-up does not install: the module that runs
 # them, and the optional requirements file installed into .venv the first time.

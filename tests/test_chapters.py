@@ -200,20 +200,29 @@ def test_another_folders_registry_is_read_as_data_and_a_folder_without_one_by_na
 
 # --- a new chapter, in a copy of the project ---------------------------------------------------
 
+# The fake chapter comes after the registry's last one, whichever that is.
+LAST = chapters.CHAPTERS[-1].number
+NEXT = f"{int(LAST) + 1:02d}"
+DRAFT = f"{int(LAST) + 2:02d}_draft.ipynb"
+
 FAKE = {
-    "number": "09",
-    "notebook": "09_fake.ipynb",
+    "number": NEXT,
+    "notebook": f"{NEXT}_fake.ipynb",
     "title": "A fake chapter",
     "learn": "Nothing: it shows where a new chapter appears",
     "budget_seconds": 90,
     "budget_mb": 1100,
     "baseline": None,
-    "checks": "ch09",
+    "checks": f"ch{NEXT}",
 }
 
 FAKE_NOTEBOOK = {
     "cells": [
-        {"cell_type": "markdown", "metadata": {}, "source": ["# Chapter 9: a fake chapter"]},
+        {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": [f"# Chapter {int(NEXT)}: a fake chapter"],
+        },
         {
             "cell_type": "code",
             "execution_count": None,
@@ -227,8 +236,8 @@ FAKE_NOTEBOOK = {
     "nbformat_minor": 5,
 }
 
-FAKE_CHECKS = '''\
-"""Chapter 9 exercises: a fake chapter."""
+FAKE_CHECKS = f'''\
+"""Chapter {int(NEXT)} exercises: a fake chapter."""
 
 from __future__ import annotations
 
@@ -237,9 +246,9 @@ from helpers.checks.engine import Feedback, exercise
 __all__ = ["check_fake_answer"]
 
 
-@exercise("09")
+@exercise("{NEXT}")
 def check_fake_answer(answer: int) -> Feedback:
-    """Ex. 9.1: the answer."""
+    """Ex. {int(NEXT)}.1: the answer."""
     return Feedback(answer == 42, "the answer is right." if answer == 42 else "not yet.")
 '''
 
@@ -268,9 +277,9 @@ found = {
     "files": {m.__name__: m.__file__ for m in (
         bench.common, classroom.settings, course, helpers, checks, website.build)},
     "bench": [p.name for p in bench.common.chapter_notebooks()],
-    "bench_only": [p.name for p in bench.common.chapter_notebooks(["09"])],
+    "bench_only": [p.name for p in bench.common.chapter_notebooks(["NEXT"])],
     "budgets": bench.common.BUDGETS,
-    "budget_for": bench.common.budget_for("09"),
+    "budget_for": bench.common.budget_for("NEXT"),
     "pairs": bench.runner.PAIRS,
     "against": [p.name for p in bench.against.chapter_notebooks_in(root, None)],
     "site": [[c.number, c.stem, c.name, c.teaches, c.title] for c in site_chapters],
@@ -297,7 +306,7 @@ user = yaml.safe_load((k8s / "values.yaml").read_text(encoding="utf-8"))["single
 found["post_start"] = user["lifecycleHooks"]["postStart"]["exec"]["command"][-1]
 found["default_url"] = user["defaultUrl"]
 out.write_text(json.dumps(found), encoding="utf-8")
-"""
+""".replace("NEXT", NEXT)
 
 COPIED_DIRS = ("helpers", "bench", "website", "classroom", "lab_settings")
 COPIED_FILES = (
@@ -356,9 +365,9 @@ def test_a_new_chapter_takes_four_files_and_every_tool_sees_it(tmp_path):
 
     # The four files of a new chapter; nothing else in the copy is edited.
     _add_entry(chapters.registry_file(copy), FAKE)
-    (copy / "notebooks" / "09_fake.ipynb").write_text(json.dumps(FAKE_NOTEBOOK), encoding="utf-8")
-    (copy / "helpers" / "checks" / "ch09.py").write_text(FAKE_CHECKS, encoding="utf-8")
-    (copy / "tests" / "test_checks_ch09.py").write_text(FAKE_TEST, encoding="utf-8")
+    (copy / "notebooks" / FAKE["notebook"]).write_text(json.dumps(FAKE_NOTEBOOK), encoding="utf-8")
+    (copy / "helpers" / "checks" / f"ch{NEXT}.py").write_text(FAKE_CHECKS, encoding="utf-8")
+    (copy / "tests" / f"test_checks_ch{NEXT}.py").write_text(FAKE_TEST, encoding="utf-8")
 
     listed = chapters.load(copy)  # the copy's registry, read from its file
     assert listed[-1] == chapters.Chapter(**FAKE)
@@ -366,10 +375,10 @@ def test_a_new_chapter_takes_four_files_and_every_tool_sees_it(tmp_path):
     assert registry_problems(copy, listed) == []
     # A draft named like a chapter but not in the registry: the registry's test flags it, and
     # every tool leaves it out (the old rule, notebooks/NN_*.ipynb, would have taken it).
-    draft = copy / "notebooks" / "10_draft.ipynb"
+    draft = copy / "notebooks" / DRAFT
     draft.write_text(json.dumps(FAKE_NOTEBOOK), encoding="utf-8")
     assert registry_problems(copy, listed) == [
-        "notebooks/10_draft.ipynb has no entry in helpers/chapters.py"
+        f"notebooks/{DRAFT} has no entry in helpers/chapters.py"
     ]
 
     work = tmp_path / "work"
@@ -397,54 +406,63 @@ def test_a_new_chapter_takes_four_files_and_every_tool_sees_it(tmp_path):
     for module, file in found["files"].items():  # the copy's code answered, not the project's
         assert Path(file).resolve().is_relative_to(copy.resolve()), (module, file)
     every = [ch.notebook for ch in listed]
-    assert every[-1] == "09_fake.ipynb"
-    assert found["bench"] == every and found["bench_only"] == ["09_fake.ipynb"]
-    assert found["budgets"]["09"] == [90, 1100] and found["budget_for"] == [90, 1100]
+    assert every[-1] == FAKE["notebook"]
+    assert found["bench"] == every and found["bench_only"] == [FAKE["notebook"]]
+    assert found["budgets"][NEXT] == [90, 1100] and found["budget_for"] == [90, 1100]
     assert found["budgets"]["06"] == [120, 1200]
     assert found["pairs"] == {"03": "mnist_recipe", "04": "imdb_recipe"}
     assert found["against"] == every
     assert found["site_pages"] == every
     assert found["site"][-1] == [
-        "09",
-        "09_fake",
+        NEXT,
+        f"{NEXT}_fake",
         FAKE["title"],
         FAKE["learn"],
-        "Chapter 9: a fake chapter",
+        f"Chapter {int(NEXT)}: a fake chapter",
     ]
-    assert f"| 09 | [{FAKE['title']}](09_fake.ipynb) | {FAKE['learn']} |" in found["home"]
+    assert f"| {NEXT} | [{FAKE['title']}]({NEXT}_fake.ipynb) | {FAKE['learn']} |" in found["home"]
     assert found["classroom"] == every
     assert found["image"] == sorted(every)
-    assert "/srv/course/notebooks/09_fake.ipynb" in found["post_start"]
+    assert f"/srv/course/notebooks/{FAKE['notebook']}" in found["post_start"]
     assert found["default_url"] == f"/lab/tree/{every[0]}"
-    assert found["modules"][-1] == "ch09" and found["catalogue"]["09"] == ["check_fake_answer"]
+    assert found["modules"][-1] == f"ch{NEXT}"
+    assert found["catalogue"][NEXT] == ["check_fake_answer"]
     assert found["fake_check"].startswith("[ok]")
     assert filing_problems(listed, found["catalogue"], found["decorated"]) == []
     [logged] = (work / "progress.jsonl").read_text(encoding="utf-8").splitlines()
-    assert json.loads(logged)["chapter"] == "09"
+    assert json.loads(logged)["chapter"] == NEXT
     table = common.read_readme_block("chapters", copy / "README.md")
     assert table == bench_chapters.readme_table(listed)
-    assert f"| 09 | [{FAKE['title']}](notebooks/09_fake.ipynb) | {FAKE['learn']} |" in table
+    assert (
+        f"| {NEXT} | [{FAKE['title']}](notebooks/{FAKE['notebook']}) | {FAKE['learn']} |" in table
+    )
 
     draft.unlink()
     assert registry_problems(copy, listed) == []
     # Each of the four files is needed: without one, the registry's test says which.
     for missing, said in [
-        (copy / "notebooks" / "09_fake.ipynb", "notebooks/09_fake.ipynb does not exist"),
-        (copy / "helpers" / "checks" / "ch09.py", "helpers/checks/ch09.py does not exist"),
-        (copy / "tests" / "test_checks_ch09.py", "tests/test_checks_ch09.py does not exist"),
+        (copy / "notebooks" / FAKE["notebook"], f"notebooks/{FAKE['notebook']} does not exist"),
+        (
+            copy / "helpers" / "checks" / f"ch{NEXT}.py",
+            f"helpers/checks/ch{NEXT}.py does not exist",
+        ),
+        (
+            copy / "tests" / f"test_checks_ch{NEXT}.py",
+            f"tests/test_checks_ch{NEXT}.py does not exist",
+        ),
     ]:
         kept = missing.read_bytes()
         missing.unlink()
         assert any(said in line for line in registry_problems(copy, listed)), said
         missing.write_bytes(kept)
     unlisted = registry_problems(copy, listed[:-1])
-    assert "notebooks/09_fake.ipynb has no entry in helpers/chapters.py" in unlisted
-    assert "helpers/checks/ch09.py belongs to no chapter's entry" in unlisted
-    # A checks module copied from chapter 8 and left saying "08" is caught too.
-    misfiled = {**found["catalogue"], "09": []}
-    misfiled["08"] = [*misfiled["08"], "check_fake_answer"]
+    assert f"notebooks/{FAKE['notebook']} has no entry in helpers/chapters.py" in unlisted
+    assert f"helpers/checks/ch{NEXT}.py belongs to no chapter's entry" in unlisted
+    # A checks module copied from the last chapter and left saying its number is caught too.
+    misfiled = {**found["catalogue"], NEXT: []}
+    misfiled[LAST] = [*misfiled[LAST], "check_fake_answer"]
     assert any(
-        "ch09.py's checks" in p for p in filing_problems(listed, misfiled, found["decorated"])
+        f"ch{NEXT}.py's checks" in p for p in filing_problems(listed, misfiled, found["decorated"])
     )
 
     assert _state(ROOT) == before, "the test wrote inside the project"
