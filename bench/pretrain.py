@@ -48,7 +48,7 @@ def pretrain(reviews: int, epochs: int, seed: int, batch_size: int, out: Path) -
     import tensorflow as tf
     from keras import layers
 
-    from helpers.data.nsmc import load_nsmc
+    from helpers.datasets import load_nsmc
     from helpers.transformer import EncoderSettings, build_guesser, mask_characters
 
     settings = EncoderSettings()
