@@ -30,16 +30,15 @@ import platform
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from bench.common import cpu_model
 
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "shipped-data"
-STEM = "ch09-encoder-v1"
 
-
-def pretrain(reviews: int, epochs: int, seed: int, batch_size: int, out: Path) -> dict:
-    """Train, then write the two files into ``out``; returns the record."""
+def pretrain(reviews: int, epochs: int, seed: int, batch_size: int, out: Path | None) -> dict:
+    """Train, then write the two files into ``out`` (None: the shipped folder); returns the
+    record."""
     import helpers
 
     helpers.seed_everything(seed)
@@ -49,7 +48,7 @@ def pretrain(reviews: int, epochs: int, seed: int, batch_size: int, out: Path) -
     from keras import layers
 
     from helpers.datasets import load_nsmc
-    from helpers.transformer import EncoderSettings, build_guesser, mask_characters
+    from helpers.transformer import PRETRAINED, EncoderSettings, build_guesser, mask_characters
 
     settings = EncoderSettings()
     _, _, unlabeled, _ = load_nsmc()
@@ -85,7 +84,7 @@ def pretrain(reviews: int, epochs: int, seed: int, batch_size: int, out: Path) -
     seconds = time.perf_counter() - start
     record = {
         "what": "chapter 9's encoder, pretrained on masked characters (bench/pretrain.py)",
-        "settings": json.loads(json.dumps(settings.__dict__)),
+        "settings": asdict(settings),
         "vocabulary": vocabulary,
         "reviews": int(len(texts)),
         "epochs": epochs,
@@ -105,17 +104,19 @@ def pretrain(reviews: int, epochs: int, seed: int, batch_size: int, out: Path) -
     # times the weights), which loading into an uncompiled model skips with a warning.
     plain = build_guesser(settings)
     plain.set_weights(model.get_weights())
-    write_whole(out, plain, record)
+    write_whole(out or PRETRAINED.parent, plain, record)
     return record
 
 
 def write_whole(out: Path, model, record: dict) -> None:
     """Both files appear together, or neither does (written aside, then renamed)."""
+    from helpers.transformer import PRETRAINED, record_path
+
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out, prefix=".pretrain-") as aside:
-        weights = Path(aside) / f"{STEM}.weights.h5"
+        weights = Path(aside) / PRETRAINED.name
         model.save_weights(weights)
-        notes = Path(aside) / f"{STEM}.json"
+        notes = record_path(weights)
         notes.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", "utf-8")
         os.replace(weights, out / weights.name)
         os.replace(notes, out / notes.name)
@@ -131,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the two files")
+    parser.add_argument(
+        "--out", type=Path, help="folder for the two files (default: shipped-data/)"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.reviews <= 100_000 or args.epochs < 1 or args.batch_size < 1:
         parser.error(
@@ -140,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     record = pretrain(args.reviews, args.epochs, args.seed, args.batch_size, args.out)
     print(
-        f"wrote {STEM}.weights.h5 and {STEM}.json to {args.out} after {record['seconds']:.0f} s "
+        f"wrote the weights and their record to {args.out or 'shipped-data/'} after "
+        f"{record['seconds']:.0f} s "
         f"({record['reviews']:,} reviews, {record['epochs']} epochs, loss "
         f"{record['loss_per_epoch'][0]} -> {record['loss_per_epoch'][-1]})"
     )

